@@ -1,0 +1,5 @@
+"""ganzoo's TensorFlow-free side: images from generators (onnxruntime, numpy, pillow only)."""
+
+__version__ = "0.1.0"
+
+from ganzoo_runtime.latents import latent_vectors  # noqa: E402,F401

@@ -1,0 +1,5 @@
+import sys
+
+from ganzoo.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The ``ganzoo`` command line (click). TensorFlow is imported only by commands that train."""

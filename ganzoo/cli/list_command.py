@@ -1,0 +1,38 @@
+"""``ganzoo list [--check]``: installed plugins by group, without importing them unless asked."""
+
+from __future__ import annotations
+
+import click
+
+from ganzoo import discovery
+from ganzoo.interfaces import GROUPS
+
+
+@click.command("list")
+@click.option("--check", is_flag=True,
+              help="Import and build every plugin and report the broken ones (imports TensorFlow).")
+def list_command(check: bool) -> None:
+    """List plugins by group with their distribution and version."""
+    plugins = discovery.discover_plugins()
+    if discovery.autoload_disabled():
+        click.echo(f"third-party plugins are off ({discovery.DISABLE_AUTOLOAD_ENV} is set)", err=True)
+    problems = {}
+    if check:
+        from ganzoo.plugin_check import check_plugin
+        problems = {p: check_plugin(p) for p in plugins}
+    width = max((len(p.name) for p in plugins), default=0) + 2
+    for group in GROUPS:
+        click.echo(group)
+        members = [p for p in plugins if p.group == group]
+        if not members:
+            click.echo("  (none)")
+        for p in members:
+            status = ""
+            if check:
+                status = "  ok" if problems[p] is None else f"  BROKEN: {problems[p]}"
+            click.echo(f"  {p.name:<{width}}{p.distribution} {p.version}{status}")
+    broken = [p for p in plugins if problems.get(p)]
+    if broken:
+        click.echo(f"{len(broken)} broken plugin(s): "
+                   + ", ".join(f"{p.distribution} [{p.group}:{p.name}]" for p in broken), err=True)
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,67 @@
+"""Entry point: the command group and the error policy.
+
+User errors are one line on stderr and exit 2; Ctrl-C exits 130; anything
+unexpected keeps its traceback and exits 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from ganzoo import __version__
+from ganzoo.cli.list_command import list_command
+from ganzoo.cli.train_command import train_command
+from ganzoo.errors import UserError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ganzoo")
+def cli() -> None:
+    """ganzoo: train GANs from plugins, export generators to ONNX, sample them anywhere."""
+
+
+cli.add_command(list_command)
+cli.add_command(train_command)
+
+
+def _configure_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("ganzoo")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and turn errors into exit codes."""
+    _configure_logging()
+    try:
+        cli.main(args=argv, prog_name="ganzoo", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as error:
+        click.echo(error.ctx.get_help())
+        return 0
+    except click.UsageError as error:
+        command = error.ctx.command_path if error.ctx else "ganzoo"
+        click.echo(f"{command}: error: {error.format_message()} (see '{command} --help')", err=True)
+        return 2
+    except click.exceptions.Exit as error:
+        return error.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("aborted", err=True)
+        return 130
+    except UserError as error:
+        click.echo(f"error: {error}", err=True)
+        return 2
+    except click.ClickException as error:
+        click.echo(f"error: {error.format_message()}", err=True)
+        return error.exit_code
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

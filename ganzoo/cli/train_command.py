@@ -1,0 +1,75 @@
+"""``ganzoo train ARCH --dataset NAME``: train a generator/discriminator/loss combination."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+POSITIVE_INT = click.IntRange(min=1)
+POSITIVE_FLOAT = click.FloatRange(min=0, min_open=True)
+BETA = click.FloatRange(min=0, max=1, max_open=True)
+
+
+@click.command("train")
+@click.argument("architecture", required=False, metavar="ARCH")
+@click.option("--dataset", "-d", metavar="NAME", help="mnist, mnist-5k, fashion-mnist, folder:PATH, npz:PATH, "
+              "or any installed dataset plugin.")
+@click.option("--epochs", type=POSITIVE_INT, help="Passes over the data (on --resume: may extend the run).")
+@click.option("--batch-size", type=POSITIVE_INT, help="Images per step.")
+@click.option("--lr", type=POSITIVE_FLOAT, help="Adam learning rate of both networks.")
+@click.option("--beta-1", type=BETA, help="Adam beta_1 of both networks.")
+@click.option("--beta-2", type=BETA, help="Adam beta_2 of both networks.")
+@click.option("--latent-dim", type=POSITIVE_INT, help="Size of the latent vector z.")
+@click.option("--loss", metavar="NAME", help="Loss plugin (default: the architecture's).")
+@click.option("--generator", metavar="NAME", help="Generator plugin (default: ARCH).")
+@click.option("--discriminator", metavar="NAME", help="Discriminator plugin (default: ARCH).")
+@click.option("--image-size", type=POSITIVE_INT, help="folder: datasets: resize images to SIZE x SIZE.")
+@click.option("--channels", type=click.Choice(["1", "3"]), help="folder: datasets: 1 (grayscale) or 3 (RGB).")
+@click.option("--seed", type=click.IntRange(min=0), help="Random seed (default 0).")
+@click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The run directory itself (default: runs/<arch>-<dataset>-<time>).")
+@click.option("--resume", is_flag=True, help="Continue the run in --run-dir from its last checkpoint.")
+def train_command(architecture, dataset, epochs, batch_size, lr, beta_1, beta_2, latent_dim, loss, generator,
+                  discriminator, image_size, channels, seed, run_dir, resume) -> None:
+    """Train ARCH (a generator and discriminator registered under that name) on a dataset.
+
+    \b
+    Examples:
+      ganzoo train dcgan --dataset mnist
+      ganzoo train dcgan --dataset folder:faces/ --image-size 64 --channels 3
+      ganzoo train --resume --run-dir runs/dcgan-mnist-20261126-120000
+    """
+    from ganzoo.tf_import import import_tensorflow
+    import_tensorflow()  # plugins import Keras: do it quietly, once
+    from ganzoo.training.trainer import TrainingDiverged, TrainingInterrupted, TrainRequest, prepare, train
+
+    request = TrainRequest(
+        architecture=architecture, dataset=dataset, generator=generator, discriminator=discriminator, loss=loss,
+        options={"latent_dim": latent_dim, "batch_size": batch_size, "epochs": epochs, "lr": lr,
+                 "beta_1": beta_1, "beta_2": beta_2, "seed": seed},
+        image_size=image_size, channels=int(channels) if channels else None, run_dir=run_dir, resume=resume)
+    config, run, data = prepare(request)
+    spec = data.info.spec
+    click.echo(f"run directory: {run.path}", err=True)
+    click.echo(f"data: {data.info.source or data.info.name}: {data.info.size} images "
+               f"{spec.height}x{spec.width}x{spec.channels}", err=True)
+    click.echo(f"training {config.generator}/{config.discriminator} with loss {config.loss}: "
+               f"{config.epochs} epochs, batch {config.batch_size}, Adam lr {config.lr:g} "
+               f"(beta_1 {config.beta_1:g}, beta_2 {config.beta_2:g}), latent {config.latent_dim}, "
+               f"seed {config.seed}", err=True)
+    started = time.perf_counter()
+    try:
+        result = train(config, run, data, verbose=1 if sys.stdout.isatty() else 2)
+    except TrainingInterrupted as interrupted:
+        click.echo(f"interrupted at step {interrupted.result.step}; checkpoint saved. Continue with: "
+                   f"ganzoo train --resume --run-dir {run.path}", err=True)
+        raise click.exceptions.Exit(130)
+    except TrainingDiverged as diverged:
+        click.echo(f"error: {diverged}", err=True)
+        raise click.exceptions.Exit(1)
+    minutes = (time.perf_counter() - started) / 60
+    click.echo(f"done: {result.epochs_done} epochs, {result.step} steps in {minutes:.1f} min; "
+               f"samples in {run.samples}, generator in {run.generator}", err=True)

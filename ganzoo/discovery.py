@@ -1,0 +1,114 @@
+"""Finding plugins (no import) and loading them (import), as two separate steps.
+
+Finding reads entry-point metadata only, so ``ganzoo list`` never imports a
+plugin or TensorFlow. Loading imports one plugin; any failure becomes a
+:class:`BrokenPluginError` that names the distribution, so one broken plugin
+never breaks another.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as metadata
+import os
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from ganzoo.errors import UserError
+from ganzoo.interfaces import GROUPS
+
+#: Set to 1 to load only ganzoo's own plugins (debugging, tests).
+DISABLE_AUTOLOAD_ENV = "GANZOO_DISABLE_PLUGIN_AUTOLOAD"
+FIRST_PARTY = "ganzoo"
+
+GROUP_NOUNS = {
+    "ganzoo.generators": "generator",
+    "ganzoo.discriminators": "discriminator",
+    "ganzoo.losses": "loss",
+    "ganzoo.datasets": "dataset",
+}
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """One registered entry point, found but not imported."""
+
+    group: str
+    name: str
+    value: str  # "module:attribute"
+    distribution: str
+    version: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.distribution} {self.version} [{self.group}:{self.name}]"
+
+
+class PluginError(UserError):
+    """A plugin cannot be used; the message is meant for the user."""
+
+
+class UnknownPluginError(PluginError):
+    def __init__(self, group: str, name: str, known: list[str]):
+        noun = GROUP_NOUNS.get(group, group)
+        valid = ", ".join(sorted(known)) or "none installed"
+        super().__init__(f"unknown {noun} '{name}' (valid: {valid})")
+
+
+class BrokenPluginError(PluginError):
+    def __init__(self, plugin: Plugin, error: BaseException):
+        self.plugin = plugin
+        self.error = error
+        noun = GROUP_NOUNS.get(plugin.group, plugin.group)
+        super().__init__(f"{noun} '{plugin.name}' from {plugin.distribution} {plugin.version} is broken: "
+                         f"{type(error).__name__}: {error}")
+
+
+def autoload_disabled() -> bool:
+    return os.environ.get(DISABLE_AUTOLOAD_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _normalize(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def discover_plugins(group: Optional[str] = None) -> list[Plugin]:
+    """All registered plugins (of one group, or of every ganzoo group), sorted, without importing them."""
+    groups = [group] if group else list(GROUPS)
+    first_party_only = autoload_disabled()
+    found: dict[tuple, Plugin] = {}
+    for dist in metadata.distributions():
+        dist_name = dist.metadata["Name"] or "?"
+        if first_party_only and _normalize(dist_name) != FIRST_PARTY:
+            continue
+        for ep in dist.entry_points:
+            if ep.group in groups:
+                plugin = Plugin(ep.group, ep.name, ep.value, dist_name, dist.version)
+                # The same distribution can be visible twice on sys.path; keep the first, as imports do.
+                found.setdefault((ep.group, ep.name, _normalize(dist_name)), plugin)
+    return sorted(found.values(), key=lambda p: (GROUPS.index(p.group), p.name, p.distribution))
+
+
+def find_plugin(group: str, name: str) -> Plugin:
+    """The plugin registered as ``name`` in ``group``; a clear error if none or several."""
+    plugins = discover_plugins(group)
+    matches = [p for p in plugins if p.name == name]
+    if not matches:
+        raise UnknownPluginError(group, name, sorted({p.name for p in plugins}))
+    if len(matches) > 1:
+        owners = ", ".join(p.distribution for p in matches)
+        raise PluginError(f"{GROUP_NOUNS[group]} '{name}' is registered by several distributions ({owners}); "
+                          "uninstall all but one")
+    return matches[0]
+
+
+def load_plugin(plugin: Plugin) -> Any:
+    """Import the plugin's object; any failure becomes a :class:`BrokenPluginError`."""
+    try:
+        return metadata.EntryPoint(plugin.name, plugin.value, plugin.group).load()
+    except Exception as error:  # a plugin may raise anything on import
+        raise BrokenPluginError(plugin, error) from error
+
+
+def load(group: str, name: str) -> Any:
+    """Find and load one plugin by name."""
+    return load_plugin(find_plugin(group, name))

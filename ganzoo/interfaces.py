@@ -1,0 +1,149 @@
+"""The plugin contract: what a factory receives, what it returns, what a loss sees.
+
+Entry-point groups (public API):
+
+* ``ganzoo.generators``: ``factory(spec: ImageSpec, *, latent_dim: int) -> keras.Model``
+  mapping ``z`` [N, latent_dim] float32 (plus int ``label`` [N] when
+  ``spec.num_classes`` is set and the model is conditional) to images
+  [N, H, W, C] in [-1, 1].
+* ``ganzoo.discriminators``: ``factory(spec: ImageSpec) -> keras.Model``
+  mapping images (plus ``label``) to logits [N, 1].
+* ``ganzoo.losses``: a :class:`Loss` object.
+* ``ganzoo.datasets``: ``factory(**options) -> Dataset``.
+
+A generator or discriminator factory may carry a ``defaults`` attribute
+(:class:`TrainingDefaults`) with the settings its architecture trains best
+with; a loss carries its own. Settings resolve as: command line > the loss's
+defaults > the architecture's defaults > :data:`CORE_DEFAULTS`.
+
+This module imports neither TensorFlow nor Keras, so plugins can be listed
+and datasets read without them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Protocol, runtime_checkable
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+GROUPS = ("ganzoo.generators", "ganzoo.discriminators", "ganzoo.losses", "ganzoo.datasets")
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """The images a model pair works on; derived from the dataset."""
+
+    height: int
+    width: int
+    channels: int
+    num_classes: Optional[int] = None
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (self.height, self.width, self.channels)
+
+
+@dataclass(frozen=True)
+class TrainingDefaults:
+    """Settings a plugin recommends; ``None`` means "no opinion"."""
+
+    loss: Optional[str] = None
+    latent_dim: Optional[int] = None
+    batch_size: Optional[int] = None
+    epochs: Optional[int] = None
+    lr: Optional[float] = None
+    beta_1: Optional[float] = None
+    beta_2: Optional[float] = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings this object has an opinion on."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+
+CORE_DEFAULTS = TrainingDefaults(
+    loss="nonsaturating", latent_dim=100, batch_size=64, epochs=50, lr=2e-4, beta_1=0.5, beta_2=0.999
+)
+
+
+@dataclass
+class LossContext:
+    """What a loss sees for one training step (tensors are TensorFlow tensors).
+
+    ``discriminator`` is the model itself, so that penalties which need
+    gradients with respect to its inputs (WGAN-GP, R1) can call it again.
+    """
+
+    real_images: Any
+    fake_images: Any
+    real_logits: Any
+    fake_logits: Any
+    discriminator: "keras.Model"
+    labels: Any = None
+
+
+class Loss:
+    """A GAN objective: a pair of scalar losses computed from a :class:`LossContext`.
+
+    Subclass it (or any object with the same attributes) and register an
+    instance in ``ganzoo.losses``. ``defaults`` override the architecture's;
+    ``discriminator_steps`` discriminator updates run per generator update.
+    """
+
+    defaults: TrainingDefaults = TrainingDefaults()
+    discriminator_steps: int = 1
+
+    def discriminator_loss(self, ctx: LossContext) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def generator_loss(self, ctx: LossContext) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a dataset holds: its image spec, size and where it came from."""
+
+    name: str
+    spec: ImageSpec
+    size: int
+    source: str = ""
+
+
+@runtime_checkable
+class Dataset(Protocol):
+    """A dataset plugin's product: uint8 images, readable without TensorFlow."""
+
+    info: DatasetInfo
+
+    def batches(self, batch_size: int) -> Iterator[tuple[np.ndarray, Optional[np.ndarray]]]:
+        """Yield ``(images uint8 [n, H, W, C], labels int [n] or None)`` in storage order."""
+        ...
+
+
+class ArrayDataset:
+    """A dataset held in memory as numpy arrays (the common case)."""
+
+    def __init__(self, name: str, images: np.ndarray, labels: Optional[np.ndarray] = None, *,
+                 source: str = "", num_classes: Optional[int] = None):
+        if images.ndim == 3:
+            images = images[..., None]
+        if images.dtype != np.uint8 or images.ndim != 4:
+            raise ValueError(f"images must be uint8 [N, H, W] or [N, H, W, C], got {images.dtype} {images.shape}")
+        if labels is not None and len(labels) != len(images):
+            raise ValueError(f"{len(labels)} labels for {len(images)} images")
+        self.images = images
+        self.labels = None if labels is None else np.asarray(labels).astype(np.int64)
+        if num_classes is None and self.labels is not None and len(self.labels):
+            num_classes = int(self.labels.max()) + 1
+        n, h, w, c = images.shape
+        self.info = DatasetInfo(name, ImageSpec(h, w, c, num_classes), n, source)
+
+    def batches(self, batch_size: int) -> Iterator[tuple[np.ndarray, Optional[np.ndarray]]]:
+        for i in range(0, len(self.images), batch_size):
+            labels = None if self.labels is None else self.labels[i:i + batch_size]
+            yield self.images[i:i + batch_size], labels

@@ -1,0 +1,89 @@
+"""Training settings and how they resolve.
+
+Precedence, highest first: command line > the loss's defaults > the
+architecture's defaults > the core's (:data:`ganzoo.interfaces.CORE_DEFAULTS`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional
+
+from ganzoo.interfaces import CORE_DEFAULTS, ImageSpec, TrainingDefaults
+
+#: Settings that a resumed run may change; every other one must match config.json.
+RESUMABLE_CHANGES = ("epochs",)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything needed to rebuild the models and continue a run (stored as config.json)."""
+
+    architecture: str
+    generator: str
+    discriminator: str
+    loss: str
+    dataset: str
+    latent_dim: int
+    batch_size: int
+    epochs: int
+    lr: float
+    beta_1: float
+    beta_2: float
+    seed: int
+    image_size: Optional[int] = None
+    channels: Optional[int] = None
+    image_spec: Optional[ImageSpec] = None
+    plugins: dict[str, str] = field(default_factory=dict)  # "group:name" -> "distribution version"
+    ganzoo_version: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> "TrainConfig":
+        data = json.loads(text)
+        known = {f.name for f in dataclasses.fields(cls)}
+        data = {k: v for k, v in data.items() if k in known}
+        if data.get("image_spec"):
+            data["image_spec"] = ImageSpec(**data["image_spec"])
+        return cls(**data)
+
+
+def architecture_defaults(generator_factory: Any, discriminator_factory: Any) -> TrainingDefaults:
+    """The architecture's defaults: the generator's, over the discriminator's."""
+    merged = {**_defaults_of(discriminator_factory).as_dict(), **_defaults_of(generator_factory).as_dict()}
+    return TrainingDefaults(**merged)
+
+
+def resolve_loss_name(cli_loss: Optional[str], architecture: TrainingDefaults) -> str:
+    return cli_loss or architecture.loss or CORE_DEFAULTS.loss
+
+
+def resolve_settings(command_line: Mapping[str, Any], loss: TrainingDefaults,
+                     architecture: TrainingDefaults) -> dict[str, Any]:
+    """Merge the layers of settings; ``None`` on the command line means "not given"."""
+    resolved: dict[str, Any] = {}
+    for layer in (CORE_DEFAULTS.as_dict(), architecture.as_dict(), loss.as_dict(),
+                  {k: v for k, v in command_line.items() if v is not None}):
+        resolved.update(layer)
+    resolved.pop("loss", None)
+    return resolved
+
+
+def contradictions(stored: TrainConfig, requested: Mapping[str, Any]) -> list[str]:
+    """Lines ``name: run has X, command line says Y`` for each given option that differs."""
+    lines = []
+    for name, value in requested.items():
+        if value is None or name in RESUMABLE_CHANGES or not hasattr(stored, name):
+            continue
+        if getattr(stored, name) != value:
+            lines.append(f"{name}: run has {getattr(stored, name)!r}, command line says {value!r}")
+    return lines
+
+
+def _defaults_of(factory: Any) -> TrainingDefaults:
+    defaults = getattr(factory, "defaults", None)
+    return defaults if isinstance(defaults, TrainingDefaults) else TrainingDefaults()

@@ -1,0 +1,38 @@
+"""Import TensorFlow without its start-up chatter on the user's terminal.
+
+TensorFlow's C++ runtime prints notices (oneDNN, missing CUDA drivers) before
+its logging can be configured, so ``TF_CPP_MIN_LOG_LEVEL`` cannot silence
+them; they are captured at the file-descriptor level during the import and
+shown only if the import fails. Set ``GANZOO_TF_VERBOSE=1`` to see them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+
+def import_tensorflow():
+    """Import and return ``tensorflow``, quietly unless GANZOO_TF_VERBOSE is set."""
+    if "tensorflow" in sys.modules or os.environ.get("GANZOO_TF_VERBOSE"):
+        import tensorflow
+        return tensorflow
+    # 3: grappler logs harmless optimizer failures as errors; real ones still raise.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow
+            tensorflow.constant(0)  # initialises the runtime, which prints the rest of the notices
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+    return tensorflow

@@ -1,0 +1,1 @@
+"""Training: the shared GAN model, its data pipeline, run directories and checkpoints."""

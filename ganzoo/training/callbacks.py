@@ -1,0 +1,122 @@
+"""What a run writes while it trains, as Keras callbacks.
+
+Order matters: :class:`Throughput` adds images/s to the logs that the
+others read, and :class:`CheckpointWriter` runs last so that a kill between
+writes never leaves a checkpoint ahead of the samples and metrics.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+
+import keras
+import numpy as np
+
+from ganzoo.training.checkpoint import CheckpointInfo, save_checkpoint
+from ganzoo.training.run_directory import RunDirectory
+from ganzoo_runtime.images import save_grid, to_uint8
+
+METRICS_COLUMNS = ("epoch", "step", "d_loss", "g_loss", "images_per_s", "epoch_seconds")
+
+
+class NonFiniteLossError(RuntimeError):
+    """A loss became NaN or infinite; the weights after that step are not kept."""
+
+
+class Throughput(keras.callbacks.Callback):
+    """images/s in the progress bar (running, per epoch) and in the epoch's logs."""
+
+    def __init__(self, batch_size: int):
+        super().__init__()
+        self.batch_size = batch_size
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+        self.batches = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches += 1
+        if logs is not None:
+            logs["images_per_s"] = self._rate()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["epoch_seconds"] = time.perf_counter() - self.started
+        logs["images_per_s"] = self._rate()
+
+    def _rate(self) -> float:
+        return self.batches * self.batch_size / max(time.perf_counter() - self.started, 1e-9)
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Raise :class:`NonFiniteLossError` as soon as a loss is NaN or infinite."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        for name in ("d_loss", "g_loss"):
+            value = (logs or {}).get(name)
+            if value is not None and not math.isfinite(float(value)):
+                step = int(self.model.g_optimizer.iterations.numpy())
+                raise NonFiniteLossError(f"{name} became {float(value)} at step {step}")
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """After every epoch, a grid of images from the same fixed latents."""
+
+    def __init__(self, run: RunDirectory, fixed_latents: np.ndarray):
+        super().__init__()
+        self.run = run
+        self.fixed_latents = fixed_latents
+
+    def on_epoch_end(self, epoch, logs=None):
+        images = self.model.generator(self.fixed_latents, training=False)
+        save_grid(to_uint8(np.asarray(images)), self.run.sample_grid(epoch + 1), scale=2)
+
+
+class MetricsCSV(keras.callbacks.Callback):
+    """One row per completed epoch in metrics.csv (appended, flushed at once)."""
+
+    def __init__(self, run: RunDirectory):
+        super().__init__()
+        self.path = run.metrics
+
+    def on_epoch_end(self, epoch, logs=None):
+        new = not self.path.exists()
+        with self.path.open("a", newline="") as f:
+            writer = csv.writer(f)
+            if new:
+                writer.writerow(METRICS_COLUMNS)
+            row = {**logs, "epoch": epoch + 1, "step": int(self.model.g_optimizer.iterations.numpy())}
+            writer.writerow([_format(row.get(column)) for column in METRICS_COLUMNS])
+
+
+class CheckpointWriter(keras.callbacks.Callback):
+    """A checkpoint after every epoch."""
+
+    def __init__(self, run: RunDirectory):
+        super().__init__()
+        self.run = run
+
+    def on_epoch_end(self, epoch, logs=None):
+        save_checkpoint(self.run.checkpoints, self.model.checkpoint_variables(),
+                        CheckpointInfo(step=self.model.step, epoch=epoch + 1))
+
+
+def _format(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def truncate_metrics(run: RunDirectory, completed_epochs: int) -> None:
+    """Drop rows of epochs after ``completed_epochs`` (written before a kill, redone on resume)."""
+    if not run.metrics.exists():
+        return
+    with run.metrics.open(newline="") as f:
+        rows = list(csv.reader(f))
+    kept = rows[:1] + [row for row in rows[1:] if row and int(row[0]) <= completed_epochs]
+    if len(kept) != len(rows):
+        with run.metrics.open("w", newline="") as f:
+            csv.writer(f).writerows(kept)

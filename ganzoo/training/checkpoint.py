@@ -1,0 +1,81 @@
+"""Atomic checkpoints: every variable of the GAN and both optimizers in one file.
+
+A checkpoint is ``checkpoints/ckpt-<step>.npz``: the variables in a fixed
+order (networks, RNG state, optimizers) plus a JSON record of step and epoch.
+It is written to a temporary file, flushed to disk and renamed, so a kill at
+any moment leaves the previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+KEEP = 2
+_NAME = re.compile(r"^ckpt-(\d{8})\.npz$")
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    step: int  # completed training steps
+    epoch: int  # completed epochs; step may be further on when saved mid-epoch (Ctrl-C)
+
+
+def save_checkpoint(folder: Path, variables: Sequence, info: CheckpointInfo) -> Path:
+    """Write the variables and ``info`` atomically; keep the newest :data:`KEEP` checkpoints."""
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = {f"v{i:05d}": np.asarray(v.numpy() if hasattr(v, "numpy") else v) for i, v in enumerate(variables)}
+    arrays["info"] = np.frombuffer(json.dumps(asdict(info)).encode(), np.uint8)
+    target = folder / f"ckpt-{info.step:08d}.npz"
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".ckpt-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    for old in list_checkpoints(folder)[:-KEEP]:
+        old.unlink(missing_ok=True)
+    return target
+
+
+def list_checkpoints(folder: Path) -> list[Path]:
+    """Checkpoint files, oldest first."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if _NAME.match(p.name))
+
+
+def latest_checkpoint(folder: Path) -> Optional[Path]:
+    found = list_checkpoints(folder)
+    return found[-1] if found else None
+
+
+def read_info(path: Path) -> CheckpointInfo:
+    with np.load(path) as data:
+        return CheckpointInfo(**json.loads(data["info"].tobytes()))
+
+
+def load_checkpoint(path: Path, variables: Sequence) -> CheckpointInfo:
+    """Assign the stored arrays to ``variables`` (same order and shapes as when saved)."""
+    with np.load(path) as data:
+        stored = sorted(k for k in data.files if k != "info")
+        if len(stored) != len(variables):
+            raise ValueError(f"{path.name} holds {len(stored)} variables, the models have {len(variables)}")
+        for key, variable in zip(stored, variables):
+            value = data[key]
+            if tuple(value.shape) != tuple(variable.shape):
+                raise ValueError(f"{path.name}: {variable.path} has shape {tuple(variable.shape)}, "
+                                 f"the checkpoint {tuple(value.shape)}")
+            variable.assign(value)
+        return CheckpointInfo(**json.loads(data["info"].tobytes()))

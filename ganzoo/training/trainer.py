@@ -1,0 +1,244 @@
+"""One training run, start to finish: resolve settings, build, restore, fit, finish.
+
+Nothing is lost: config.json is written before the first step, a checkpoint
+after every epoch (atomically), one more on Ctrl-C or SIGTERM, and a resume
+continues from the newest checkpoint with the same step count, optimizer
+state and data order.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Optional
+
+from ganzoo import __version__, discovery, settings
+from ganzoo.datasets import as_arrays, open_dataset
+from ganzoo.errors import UserError
+from ganzoo.interfaces import TrainingDefaults
+from ganzoo.settings import TrainConfig
+from ganzoo.training.checkpoint import latest_checkpoint, read_info
+from ganzoo.training.run_directory import RunDirectory, default_run_path
+
+log = logging.getLogger(__name__)
+
+GRID_SIZE = 64
+GRID_SEED_OFFSET = 1  # the sample grid's latents differ from the training noise
+
+
+@dataclass
+class TrainRequest:
+    """What the user asked for; ``None`` means "not given"."""
+
+    architecture: Optional[str]
+    dataset: Optional[str]
+    generator: Optional[str] = None
+    discriminator: Optional[str] = None
+    loss: Optional[str] = None
+    options: dict[str, Any] = field(default_factory=dict)  # latent_dim, batch_size, epochs, lr, beta_1, beta_2, seed
+    image_size: Optional[int] = None
+    channels: Optional[int] = None
+    run_dir: Optional[Path] = None
+    resume: bool = False
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    run: RunDirectory
+    config: TrainConfig
+    step: int
+    epochs_done: int
+    stopped: Optional[str] = None  # why training stopped early, if it did
+
+
+class TrainingInterrupted(Exception):
+    """Ctrl-C or SIGTERM; a checkpoint has been saved."""
+
+    def __init__(self, result: TrainResult):
+        super().__init__(f"interrupted at step {result.step}")
+        self.result = result
+
+
+class TrainingDiverged(Exception):
+    """A loss became non-finite; the last good checkpoint is kept."""
+
+
+def prepare(request: TrainRequest) -> tuple[TrainConfig, RunDirectory, Any]:
+    """Resolve the request into a config and run directory, and open the dataset (no TensorFlow)."""
+    if request.resume:
+        return _prepare_resume(request)
+    if not request.architecture:
+        raise UserError("missing architecture: ganzoo train ARCH --dataset NAME (see `ganzoo list`)")
+    if not request.dataset:
+        raise UserError("missing --dataset (for example --dataset mnist)")
+    run = RunDirectory(request.run_dir or default_run_path(request.architecture, request.dataset))
+    if run.config.exists():
+        raise UserError(f"{run.path} already holds a run: add --resume to continue it, or choose another --run-dir")
+    config, dataset = _resolve(request)
+    run.create()
+    _write_atomically(run.config, config.to_json())
+    return config, run, dataset
+
+
+def _prepare_resume(request: TrainRequest) -> tuple[TrainConfig, RunDirectory, Any]:
+    if request.run_dir is None:
+        raise UserError("--resume needs --run-dir, the run directory to continue")
+    run = RunDirectory(request.run_dir)
+    if not run.config.exists():
+        raise UserError(f"nothing to resume: {run.path} has no config.json")
+    try:
+        stored = TrainConfig.from_json(run.config.read_text())
+    except (ValueError, TypeError) as error:
+        raise UserError(f"cannot read {run.config}: {error}") from None
+    requested = {"architecture": request.architecture, "generator": request.generator,
+                 "discriminator": request.discriminator, "loss": request.loss, "dataset": request.dataset,
+                 "image_size": request.image_size, "channels": request.channels, **request.options}
+    if request.architecture and not request.generator:
+        requested["generator"] = request.architecture
+    if request.architecture and not request.discriminator:
+        requested["discriminator"] = request.architecture
+    differences = settings.contradictions(stored, requested)
+    if differences:
+        raise UserError(f"cannot resume {run.path}: options contradict its config.json ("
+                        + "; ".join(differences) + ")")
+    epochs = request.options.get("epochs") or stored.epochs
+    checkpoint = latest_checkpoint(run.checkpoints)
+    if checkpoint is not None and read_info(checkpoint).epoch > epochs:
+        raise UserError(f"cannot resume {run.path} with --epochs {epochs}: it has completed "
+                        f"{read_info(checkpoint).epoch} epochs")
+    config = replace(stored, epochs=epochs)
+    run.create()
+    if config != stored:
+        _write_atomically(run.config, config.to_json())
+    dataset = open_dataset(config.dataset, size=config.image_size, channels=config.channels)
+    _check_spec(config, dataset)
+    return config, run, dataset
+
+
+def _resolve(request: TrainRequest) -> tuple[TrainConfig, Any]:
+    generator = request.generator or request.architecture
+    discriminator = request.discriminator or request.architecture
+    g_plugin = discovery.find_plugin("ganzoo.generators", generator)
+    d_plugin = discovery.find_plugin("ganzoo.discriminators", discriminator)
+    arch_defaults = settings.architecture_defaults(discovery.load_plugin(g_plugin), discovery.load_plugin(d_plugin))
+    loss_name = settings.resolve_loss_name(request.loss, arch_defaults)
+    loss_plugin = discovery.find_plugin("ganzoo.losses", loss_name)
+    loss = discovery.load_plugin(loss_plugin)
+    resolved = settings.resolve_settings(request.options, getattr(loss, "defaults", None) or
+                                         TrainingDefaults(), arch_defaults)
+    dataset = open_dataset(request.dataset, size=request.image_size, channels=request.channels)
+    if dataset.info.size < resolved["batch_size"]:
+        raise UserError(f"--batch-size {resolved['batch_size']} is larger than the dataset "
+                        f"({dataset.info.size} images)")
+    config = TrainConfig(
+        architecture=request.architecture or generator, generator=generator, discriminator=discriminator,
+        loss=loss_name, dataset=request.dataset, image_size=request.image_size, channels=request.channels,
+        image_spec=dataset.info.spec, seed=request.options.get("seed") or 0,
+        plugins={f"{p.group}:{p.name}": f"{p.distribution} {p.version}" for p in (g_plugin, d_plugin, loss_plugin)},
+        ganzoo_version=__version__, **{k: resolved[k] for k in
+                                      ("latent_dim", "batch_size", "epochs", "lr", "beta_1", "beta_2")})
+    return config, dataset
+
+
+def _check_spec(config: TrainConfig, dataset: Any) -> None:
+    if config.image_spec and dataset.info.spec != config.image_spec:
+        raise UserError(f"dataset {config.dataset} now has images {dataset.info.spec}, the run was started "
+                        f"with {config.image_spec}")
+
+
+def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1) -> TrainResult:
+    """Train (or continue training) the run; raises TrainingInterrupted or TrainingDiverged."""
+    import keras
+    import numpy as np
+
+    from ganzoo import models
+    from ganzoo.training import callbacks as cb
+    from ganzoo.training.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
+    from ganzoo.training.gan import GAN
+    from ganzoo.training.pipeline import steps_per_epoch, training_batches
+    from ganzoo_runtime.latents import latent_vectors
+
+    keras.utils.set_random_seed(config.seed)
+    images = as_arrays(dataset).images
+    spec = config.image_spec or dataset.info.spec
+    generator, discriminator = models.load_models(config.generator, config.discriminator, spec, config.latent_dim)
+    loss_plugin = discovery.find_plugin("ganzoo.losses", config.loss)
+    loss = models.check_loss(loss_plugin, discovery.load_plugin(loss_plugin))
+    gan = GAN(generator, discriminator, loss, config.latent_dim, config.seed)
+    gan.compile(d_optimizer=_adam(keras, config), g_optimizer=_adam(keras, config), jit_compile=False)
+    gan.build_optimizers()
+
+    checkpoint = latest_checkpoint(run.checkpoints)
+    if checkpoint is not None:
+        info = load_checkpoint(checkpoint, gan.checkpoint_variables())
+        log.warning("resuming %s from %s (step %d, epoch %d)", run.path, checkpoint.name, info.step, info.epoch)
+    spe = steps_per_epoch(len(images), config.batch_size)
+    start_step = gan.step
+    cb.truncate_metrics(run, start_step // spe)
+    if start_step >= config.epochs * spe:
+        return _finish(gan, run, config, spe)
+
+    callbacks = [cb.Throughput(config.batch_size), cb.StopOnNonFinite(),
+                 cb.SampleGrid(run, latent_vectors(config.seed + GRID_SEED_OFFSET, GRID_SIZE, config.latent_dim)),
+                 cb.MetricsCSV(run),
+                 keras.callbacks.TensorBoard(str(run.tensorboard), write_graph=False),
+                 cb.CheckpointWriter(run)]
+    previous_sigterm = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    try:
+        first_epoch, skip = divmod(start_step, spe)
+        if skip:  # resumed mid-epoch: finish that epoch first, without the batches already trained on
+            gan.fit(training_batches(images, config.batch_size, config.seed, first_epoch, skip),
+                    epochs=first_epoch + 1, initial_epoch=first_epoch, steps_per_epoch=spe - skip,
+                    callbacks=callbacks, verbose=verbose, shuffle=False)
+            first_epoch += 1
+        if first_epoch < config.epochs:
+            gan.fit(training_batches(images, config.batch_size, config.seed, first_epoch),
+                    epochs=config.epochs, initial_epoch=first_epoch, steps_per_epoch=spe,
+                    callbacks=callbacks, verbose=verbose, shuffle=False)
+    except KeyboardInterrupt:
+        save_checkpoint(run.checkpoints, gan.checkpoint_variables(), CheckpointInfo(gan.step, gan.step // spe))
+        raise TrainingInterrupted(TrainResult(run, config, gan.step, gan.step // spe)) from None
+    except cb.NonFiniteLossError as error:
+        last = latest_checkpoint(run.checkpoints)
+        kept = f"the last good checkpoint is {last}" if last else "no checkpoint had been written yet"
+        raise TrainingDiverged(f"{error}; training stopped, {kept}") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous_sigterm)
+    return _finish(gan, run, config, spe)
+
+
+def _adam(keras, config: TrainConfig):
+    return keras.optimizers.Adam(config.lr, beta_1=config.beta_1, beta_2=config.beta_2)
+
+
+def _finish(gan, run: RunDirectory, config: TrainConfig, spe: int) -> TrainResult:
+    """Write the final generator and the progress GIF."""
+    from PIL import Image
+
+    from ganzoo_runtime.images import save_gif
+
+    tmp = run.generator.with_name(".generator.tmp.keras")
+    gan.generator.save(tmp)
+    os.replace(tmp, run.generator)
+    grids = sorted(run.samples.glob("epoch-*.png"))
+    if grids:
+        frames = []
+        for path in grids:
+            with Image.open(path) as image:
+                frames.append(image.convert("L" if image.mode == "L" else "RGB"))
+        save_gif(frames, run.progress_gif)
+    return TrainResult(run, config, gan.step, gan.step // spe)
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
