@@ -18,8 +18,6 @@ def check_plugin(plugin: Plugin) -> Optional[str]:
     try:
         obj = discovery.load_plugin(plugin)
         if plugin.group in ("ganzoo.generators", "ganzoo.discriminators"):
-            from ganzoo.tf_import import import_tensorflow
-            import_tensorflow()
             from ganzoo import models
             if plugin.group == "ganzoo.generators":
                 models.build_generator(plugin, obj, PROBE_SPEC, PROBE_LATENT_DIM)

@@ -19,6 +19,8 @@ def list_command(check: bool) -> None:
     problems = {}
     if check:
         from ganzoo.plugin_check import check_plugin
+        from ganzoo.tf_import import import_tensorflow
+        import_tensorflow()  # plugins import Keras: do it quietly, once
         problems = {p: check_plugin(p) for p in plugins}
     width = max((len(p.name) for p in plugins), default=0) + 2
     for group in GROUPS:

@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI and turn errors into exit codes."""
     _configure_logging()
     try:
-        cli.main(args=argv, prog_name="ganzoo", standalone_mode=False)
+        # Without standalone mode click returns a command's exit code instead of exiting.
+        code = cli.main(args=argv, prog_name="ganzoo", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as error:
         click.echo(error.ctx.get_help())
         return 0
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as error:
         click.echo(f"error: {error.format_message()}", err=True)
         return error.exit_code
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def run() -> None:

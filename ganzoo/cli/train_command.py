@@ -52,17 +52,20 @@ def train_command(architecture, dataset, epochs, batch_size, lr, beta_1, beta_2,
                  "beta_1": beta_1, "beta_2": beta_2, "seed": seed},
         image_size=image_size, channels=int(channels) if channels else None, run_dir=run_dir, resume=resume)
     config, run, data = prepare(request)
-    spec = data.info.spec
-    click.echo(f"run directory: {run.path}", err=True)
-    click.echo(f"data: {data.info.source or data.info.name}: {data.info.size} images "
-               f"{spec.height}x{spec.width}x{spec.channels}", err=True)
-    click.echo(f"training {config.generator}/{config.discriminator} with loss {config.loss}: "
-               f"{config.epochs} epochs, batch {config.batch_size}, Adam lr {config.lr:g} "
-               f"(beta_1 {config.beta_1:g}, beta_2 {config.beta_2:g}), latent {config.latent_dim}, "
-               f"seed {config.seed}", err=True)
+
+    def announce() -> None:
+        spec = data.info.spec
+        click.echo(f"run directory: {run.path}", err=True)
+        click.echo(f"data: {data.info.source or data.info.name}: {data.info.size} images "
+                   f"{spec.height}x{spec.width}x{spec.channels}", err=True)
+        click.echo(f"training {config.generator}/{config.discriminator} with loss {config.loss}: "
+                   f"{config.epochs} epochs, batch {config.batch_size}, Adam lr {config.lr:g} "
+                   f"(beta_1 {config.beta_1:g}, beta_2 {config.beta_2:g}), latent {config.latent_dim}, "
+                   f"seed {config.seed}", err=True)
+
     started = time.perf_counter()
     try:
-        result = train(config, run, data, verbose=1 if sys.stdout.isatty() else 2)
+        result = train(config, run, data, verbose=1 if sys.stdout.isatty() else 2, on_start=announce)
     except TrainingInterrupted as interrupted:
         click.echo(f"interrupted at step {interrupted.result.step}; checkpoint saved. Continue with: "
                    f"ganzoo train --resume --run-dir {run.path}", err=True)

@@ -14,7 +14,7 @@ import signal
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ganzoo import __version__, discovery, settings
 from ganzoo.datasets import as_arrays, open_dataset
@@ -68,7 +68,7 @@ class TrainingDiverged(Exception):
 
 
 def prepare(request: TrainRequest) -> tuple[TrainConfig, RunDirectory, Any]:
-    """Resolve the request into a config and run directory, and open the dataset (no TensorFlow)."""
+    """Resolve the request into a config and run directory, and open the dataset; writes nothing."""
     if request.resume:
         return _prepare_resume(request)
     if not request.architecture:
@@ -79,8 +79,6 @@ def prepare(request: TrainRequest) -> tuple[TrainConfig, RunDirectory, Any]:
     if run.config.exists():
         raise UserError(f"{run.path} already holds a run: add --resume to continue it, or choose another --run-dir")
     config, dataset = _resolve(request)
-    run.create()
-    _write_atomically(run.config, config.to_json())
     return config, run, dataset
 
 
@@ -111,9 +109,6 @@ def _prepare_resume(request: TrainRequest) -> tuple[TrainConfig, RunDirectory, A
         raise UserError(f"cannot resume {run.path} with --epochs {epochs}: it has completed "
                         f"{read_info(checkpoint).epoch} epochs")
     config = replace(stored, epochs=epochs)
-    run.create()
-    if config != stored:
-        _write_atomically(run.config, config.to_json())
     dataset = open_dataset(config.dataset, size=config.image_size, channels=config.channels)
     _check_spec(config, dataset)
     return config, run, dataset
@@ -150,8 +145,12 @@ def _check_spec(config: TrainConfig, dataset: Any) -> None:
                         f"with {config.image_spec}")
 
 
-def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1) -> TrainResult:
-    """Train (or continue training) the run; raises TrainingInterrupted or TrainingDiverged."""
+def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1,
+          on_start: Optional[Callable[[], None]] = None) -> TrainResult:
+    """Train (or continue training) the run; raises TrainingInterrupted or TrainingDiverged.
+
+    ``on_start`` is called once the models are built and the run directory is written.
+    """
     import keras
     import numpy as np
 
@@ -168,9 +167,15 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
     generator, discriminator = models.load_models(config.generator, config.discriminator, spec, config.latent_dim)
     loss_plugin = discovery.find_plugin("ganzoo.losses", config.loss)
     loss = models.check_loss(loss_plugin, discovery.load_plugin(loss_plugin))
+    # Only now that the models build is anything written.
+    run.create()
+    if not run.config.exists() or run.config.read_text() != config.to_json():
+        _write_atomically(run.config, config.to_json())
     gan = GAN(generator, discriminator, loss, config.latent_dim, config.seed)
     gan.compile(d_optimizer=_adam(keras, config), g_optimizer=_adam(keras, config), jit_compile=False)
     gan.build_optimizers()
+    if on_start:
+        on_start()
 
     checkpoint = latest_checkpoint(run.checkpoints)
     if checkpoint is not None:

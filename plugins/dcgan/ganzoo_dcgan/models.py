@@ -19,7 +19,7 @@ KERNEL = 5
 
 # Measured on the embedded 5,000-image MNIST (docs/training.md): the tutorial's
 # batch 256 / Adam 1e-4 gives blotches at this data size; these give digits.
-DEFAULTS = TrainingDefaults(loss="nonsaturating", latent_dim=100, batch_size=64, epochs=50,
+DEFAULTS = TrainingDefaults(loss="nonsaturating", latent_dim=100, batch_size=64, epochs=60,
                             lr=2e-4, beta_1=0.5, beta_2=0.999)
 
 

@@ -1,0 +1,65 @@
+"""Shared test helpers: no downloads, fake plugin distributions, running the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# No test may download: the MNIST loader falls back to the embedded subset.
+os.environ["GANZOO_OFFLINE"] = "1"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def make_distribution(site: Path, name: str, version: str, entry_points: dict[str, dict[str, str]],
+                      modules: dict[str, str]) -> Path:
+    """Write an installed-looking distribution (dist-info + modules) into ``site``."""
+    site.mkdir(parents=True, exist_ok=True)
+    info = site / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    lines = []
+    for group, entries in entry_points.items():
+        lines.append(f"[{group}]")
+        lines += [f"{k} = {v}" for k, v in entries.items()]
+    (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+    for module, source in modules.items():
+        (site / f"{module}.py").write_text(textwrap.dedent(source))
+    return site
+
+
+def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: int = 300):
+    """Run ``python -m ganzoo ARGS`` in a subprocess; returns the CompletedProcess."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "ganzoo", *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd, timeout=timeout)
+
+
+def pythonpath_with(site: Path) -> dict[str, str]:
+    return {"PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
+
+
+@pytest.fixture
+def tiny_npz(tmp_path) -> Path:
+    """64 real MNIST digits as an npz dataset: two steps per epoch at batch 32."""
+    with np.load(REPO / "ganzoo" / "datasets" / "data" / "mnist_5k.npz") as data:
+        x, y = data["x"][::78][:64], data["y"][::78][:64]
+    path = tmp_path / "tiny.npz"
+    np.savez(path, x=x, y=y)
+    return path
+
+
+@pytest.fixture
+def fake_site(tmp_path, monkeypatch) -> Path:
+    """A folder on sys.path for fake distributions, visible to in-process discovery."""
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    return site

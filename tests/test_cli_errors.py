@@ -1,0 +1,75 @@
+"""Every user error is one line on stderr and exit code 2, with no traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import run_cli
+from ganzoo.cli.main import main
+
+
+@pytest.fixture
+def cli(capsys):
+    def invoke(*args):
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+    return invoke
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "nope", "--dataset", "mnist-5k"], "error: unknown generator 'nope' (valid: dcgan)"),
+    (["train", "dcgan", "--dataset", "mnist-5k", "--loss", "l9"], "error: unknown loss 'l9' (valid: minimax, nonsaturating)"),
+    (["train", "dcgan", "--dataset", "imagenet"], "error: unknown dataset 'imagenet' (valid: fashion-mnist, folder, mnist, mnist-5k, npz)"),
+    (["train", "dcgan", "--dataset", "mnist-5k", "--discriminator", "x"], "error: unknown discriminator 'x' (valid: dcgan)"),
+    (["train", "dcgan", "--dataset", "mnist-5k", "--epochs", "0"], "Invalid value for '--epochs': 0 is not in the range x>=1"),
+    (["train", "dcgan", "--dataset", "mnist-5k", "--lr", "-1"], "Invalid value for '--lr'"),
+    (["train", "dcgan", "--dataset", "mnist-5k", "--batch-size", "abc"], "'abc' is not a valid integer"),
+    (["train", "dcgan", "--dataset", "mnist-5k", "--batch-size", "6000"], "error: --batch-size 6000 is larger than the dataset (5000 images)"),
+    (["train", "dcgan", "--dataset", "npz:/no/such.npz"], "error: npz:/no/such.npz: no such file"),
+    (["train", "dcgan", "--dataset", "folder:/no/such/dir"], "error: folder:/no/such/dir: no such folder"),
+    (["train", "dcgan"], "error: missing --dataset"),
+    (["train", "--dataset", "mnist-5k"], "error: missing architecture"),
+    (["train", "--resume"], "error: --resume needs --run-dir"),
+    (["train", "dcgan", "--frobnicate"], "No such option '--frobnicate'"),
+    (["fly"], "No such command 'fly'"),
+])
+def test_user_errors(cli, args, message):
+    code, out, err = cli(*args)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], err
+    assert "Traceback" not in err
+
+
+def test_unwritable_run_directory(cli, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code, _, err = cli("train", "dcgan", "--dataset", "mnist-5k", "--run-dir", str(blocker / "run"))
+    assert code == 2 and err.strip().startswith(f"error: cannot write run directory {blocker / 'run'}")
+
+
+def test_existing_run_needs_resume(cli, tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    code, _, err = cli("train", "dcgan", "--dataset", "mnist-5k", "--run-dir", str(tmp_path))
+    assert code == 2 and "already holds a run: add --resume" in err
+
+
+def test_resume_of_nothing(cli, tmp_path):
+    code, _, err = cli("train", "--resume", "--run-dir", str(tmp_path))
+    assert code == 2 and "nothing to resume" in err
+
+
+def test_unsupported_image_size_names_what_is_supported(cli, tmp_path):
+    import numpy as np
+    np.savez(tmp_path / "x.npz", x=np.zeros((70, 30, 30), np.uint8))
+    code, _, err = cli("train", "dcgan", "--dataset", f"npz:{tmp_path / 'x.npz'}", "--run-dir", str(tmp_path / "r"))
+    assert code == 2
+    assert err.strip() == "error: dcgan: dcgan supports 28x28 and square powers of two >= 32 (32, 64, 128, ...), got 30x30"
+
+
+def test_a_user_error_in_a_real_process_has_no_traceback():
+    result = run_cli("train", "dcgan", "--dataset", "imagenet")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: unknown dataset 'imagenet' (valid: fashion-mnist, folder, mnist, mnist-5k, npz)"]

@@ -1,0 +1,113 @@
+"""Discovery with fake distributions: listing never imports, broken plugins are contained."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from conftest import make_distribution, pythonpath_with, run_cli
+from ganzoo import discovery
+from ganzoo.discovery import BrokenPluginError, UnknownPluginError
+
+GOOD = """
+import keras
+from ganzoo.interfaces import Loss, TrainingDefaults
+
+def generator(spec, *, latent_dim):
+    return keras.Sequential([keras.Input((latent_dim,)), keras.layers.Dense(spec.height * spec.width * spec.channels,
+                             activation="tanh"), keras.layers.Reshape(spec.shape)])
+generator.defaults = TrainingDefaults(lr=0.123, batch_size=7)
+
+class HalfLoss(Loss):
+    defaults = TrainingDefaults(lr=0.5)
+    def discriminator_loss(self, ctx): return 0.0
+    def generator_loss(self, ctx): return 0.0
+LOSS = HalfLoss()
+"""
+
+BROKEN = "raise RuntimeError('boom on import')\n"
+
+WRONG = """
+def generator(spec, *, latent_dim):
+    return "not a model"
+"""
+
+
+@pytest.fixture
+def plugins(fake_site):
+    make_distribution(fake_site, "goodplug", "1.2.3",
+                      {"ganzoo.generators": {"tiny": "goodplug_mod:generator"},
+                       "ganzoo.losses": {"half": "goodplug_mod:LOSS"}}, {"goodplug_mod": GOOD})
+    make_distribution(fake_site, "brokenplug", "0.9", {"ganzoo.generators": {"broken": "brokenplug_mod:generator"}},
+                      {"brokenplug_mod": BROKEN})
+    make_distribution(fake_site, "wrongplug", "2.0", {"ganzoo.generators": {"wrong": "wrongplug_mod:generator"}},
+                      {"wrongplug_mod": WRONG})
+    return fake_site
+
+
+def test_discovery_lists_names_and_distributions_without_importing(plugins):
+    found = {(p.group, p.name): p for p in discovery.discover_plugins()}
+    assert found[("ganzoo.generators", "tiny")].distribution == "goodplug"
+    assert found[("ganzoo.generators", "tiny")].version == "1.2.3"
+    assert found[("ganzoo.generators", "broken")].distribution == "brokenplug"
+    assert found[("ganzoo.generators", "dcgan")].distribution == "ganzoo"
+    assert "brokenplug_mod" not in sys.modules and "goodplug_mod" not in sys.modules
+
+
+def test_loading_a_broken_plugin_names_its_distribution(plugins):
+    with pytest.raises(BrokenPluginError) as error:
+        discovery.load("ganzoo.generators", "broken")
+    assert "brokenplug 0.9" in str(error.value) and "boom on import" in str(error.value)
+    # ...and the other plugins still load.
+    assert callable(discovery.load("ganzoo.generators", "tiny"))
+
+
+def test_unknown_name_lists_the_valid_ones(plugins):
+    with pytest.raises(UnknownPluginError, match=r"unknown generator 'nope' \(valid: broken, dcgan, tiny, wrong\)"):
+        discovery.find_plugin("ganzoo.generators", "nope")
+
+
+def test_two_distributions_registering_one_name_is_an_error(plugins):
+    make_distribution(plugins, "otherplug", "1.0", {"ganzoo.generators": {"tiny": "goodplug_mod:generator"}}, {})
+    with pytest.raises(discovery.PluginError, match="several distributions"):
+        discovery.find_plugin("ganzoo.generators", "tiny")
+
+
+def test_autoload_off_keeps_only_ganzoos_own_plugins(plugins, monkeypatch):
+    monkeypatch.setenv(discovery.DISABLE_AUTOLOAD_ENV, "1")
+    names = {p.name for p in discovery.discover_plugins("ganzoo.generators")}
+    assert names == {"dcgan"}
+
+
+def test_list_is_fast_and_check_reports_broken_plugins(plugins):
+    env = pythonpath_with(plugins)
+    listed = run_cli("list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "tiny" in listed.stdout and "goodplug 1.2.3" in listed.stdout and "BROKEN" not in listed.stdout
+
+    checked = run_cli("list", "--check", env=env)
+    assert checked.returncode == 1
+    lines = {line.split()[0]: line for line in checked.stdout.splitlines() if line.startswith("  ")}
+    assert "BROKEN" in lines["broken"] and "brokenplug 0.9" in lines["broken"] and "boom on import" in lines["broken"]
+    assert "BROKEN" in lines["wrong"] and "not a keras.Model" in lines["wrong"]
+    assert lines["tiny"].endswith("ok") and lines["dcgan"].endswith("ok") and lines["half"].endswith("ok")
+    assert "Traceback" not in checked.stderr
+
+
+def test_using_a_broken_plugin_is_one_clear_line(plugins, tiny_npz, tmp_path):
+    result = run_cli("train", "broken", "--discriminator", "dcgan", "--dataset", f"npz:{tiny_npz}",
+                     "--run-dir", str(tmp_path / "run"), env=pythonpath_with(plugins))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("error: generator 'broken' from brokenplug 0.9 is broken")
+    assert "Traceback" not in result.stderr
+
+
+def test_list_and_help_never_import_tensorflow(plugins):
+    code = ("import sys; from ganzoo.cli.main import main; main(['list']); main(['--help']); "
+            "main(['train', '--help']); assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, "
+            "'imported TF'")
+    import subprocess
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**__import__("os").environ, **pythonpath_with(plugins)})
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,173 @@
+"""Training through the CLI: the run directory, resume after SIGKILL and Ctrl-C, refusals, divergence."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import make_distribution, pythonpath_with, run_cli
+
+TINY = ("--batch-size", "32", "--latent-dim", "8")  # 64 images: 2 steps per epoch
+
+
+def _metrics(run):
+    with (run / "metrics.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+def _checkpoint_steps(run):
+    return sorted(int(p.name[5:13]) for p in (run / "checkpoints").glob("ckpt-*.npz"))
+
+
+def test_train_writes_the_whole_run_directory(tiny_npz, tmp_path):
+    run = tmp_path / "run"
+    result = run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "3", *TINY, "--run-dir", str(run))
+    assert result.returncode == 0, result.stderr
+    config = json.loads((run / "config.json").read_text())
+    assert config["generator"] == "dcgan" and config["loss"] == "nonsaturating" and config["epochs"] == 3
+    assert config["image_spec"] == {"height": 28, "width": 28, "channels": 1, "num_classes": 10}
+    assert config["lr"] == 2e-4 and config["beta_1"] == 0.5  # the dcgan plugin's defaults
+    rows = _metrics(run)
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"] and [r["step"] for r in rows] == ["2", "4", "6"]
+    assert all(float(r["images_per_s"]) > 0 and np.isfinite(float(r["d_loss"])) for r in rows)
+    for epoch in (1, 2, 3):
+        with Image.open(run / "samples" / f"epoch-{epoch:04d}.png") as grid:
+            assert grid.size[0] > 28 * 8
+    with Image.open(run / "samples" / "progress.gif") as gif:
+        assert gif.n_frames == 3
+    assert _checkpoint_steps(run) == [4, 6]
+    assert (run / "generator.keras").exists()
+    assert list((run / "tensorboard").rglob("events.out.tfevents.*"))
+    assert "done: 3 epochs, 6 steps" in result.stderr
+
+
+def test_default_run_directory_is_under_runs(tiny_npz, tmp_path):
+    result = run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", *TINY, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    runs = list((tmp_path / "runs").iterdir())
+    assert len(runs) == 1 and runs[0].name.startswith("dcgan-npz-")
+    assert (runs[0] / "samples" / "epoch-0001.png").exists()
+
+
+def _start(tiny_npz, run, epochs, extra=()):
+    return subprocess.Popen([sys.executable, "-m", "ganzoo", "train", "dcgan", "--dataset", f"npz:{tiny_npz}",
+                             "--epochs", str(epochs), *TINY, "--run-dir", str(run), *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for(condition, process, timeout=240):
+    deadline = time.time() + timeout
+    while not condition():
+        assert process.poll() is None, process.communicate()
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_resume_after_sigkill_matches_an_uninterrupted_run(tiny_npz, tmp_path):
+    killed, whole = tmp_path / "killed", tmp_path / "whole"
+    process = _start(tiny_npz, killed, epochs=40)
+    _wait_for(lambda: _checkpoint_steps(killed) and _checkpoint_steps(killed)[-1] >= 4, process)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    steps_at_kill = _checkpoint_steps(killed)[-1]
+    assert steps_at_kill < 80, "the run finished before it could be killed"
+
+    resumed = run_cli("train", "--resume", "--run-dir", str(killed), "--epochs", "6")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"from ckpt-{steps_at_kill:08d}.npz (step {steps_at_kill}" in resumed.stderr
+    assert [r["epoch"] for r in _metrics(killed)] == [str(e) for e in range(1, 7)]
+    assert _checkpoint_steps(killed)[-1] == 12
+
+    uninterrupted = run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "6", *TINY,
+                            "--run-dir", str(whole))
+    assert uninterrupted.returncode == 0, uninterrupted.stderr
+    # Same data order, RNG and optimizer state: the same weights.
+    with np.load(killed / "checkpoints" / "ckpt-00000012.npz") as a, \
+            np.load(whole / "checkpoints" / "ckpt-00000012.npz") as b:
+        assert a.files == b.files
+        for key in a.files:
+            if key != "info":
+                np.testing.assert_allclose(a[key], b[key], rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_continues_mid_epoch(tiny_npz, tmp_path):
+    run = tmp_path / "run"
+    process = _start(tiny_npz, run, epochs=200)
+    _wait_for(lambda: bool(_checkpoint_steps(run)), process)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "checkpoint saved" in stderr and f"--run-dir {run}" in stderr
+    step = _checkpoint_steps(run)[-1]
+    epochs_done = len(_metrics(run))
+    resumed = run_cli("train", "--resume", "--run-dir", str(run), "--epochs", str(epochs_done + 2))
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"(step {step}," in resumed.stderr
+    assert _checkpoint_steps(run)[-1] == (epochs_done + 2) * 2
+    assert [int(r["epoch"]) for r in _metrics(run)] == list(range(1, epochs_done + 3))
+
+
+def test_resume_with_contradicting_options_is_refused(tiny_npz, tmp_path):
+    run = tmp_path / "run"
+    assert run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", *TINY,
+                   "--run-dir", str(run)).returncode == 0
+    refused = run_cli("train", "dcgan", "--resume", "--run-dir", str(run), "--lr", "0.01", "--batch-size", "16")
+    assert refused.returncode == 2
+    line = refused.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"error: cannot resume {run}: options contradict its config.json")
+    assert "lr: run has 0.0002, command line says 0.01" in line and "batch_size: run has 32" in line
+    # The finished run is left alone; asking again without contradictions is a no-op.
+    again = run_cli("train", "--resume", "--run-dir", str(run))
+    assert again.returncode == 0 and _checkpoint_steps(run) == [2]
+
+
+def test_resume_without_a_checkpoint_starts_at_step_0(tiny_npz, tmp_path):
+    run = tmp_path / "run"
+    assert run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", *TINY,
+                   "--run-dir", str(run)).returncode == 0
+    for checkpoint in (run / "checkpoints").iterdir():
+        checkpoint.unlink()
+    (run / "metrics.csv").unlink()
+    resumed = run_cli("train", "--resume", "--run-dir", str(run))
+    assert resumed.returncode == 0, resumed.stderr
+    assert _checkpoint_steps(run) == [2] and [r["epoch"] for r in _metrics(run)] == ["1"]
+
+
+NAN_LOSS = """
+import keras
+from keras import ops
+from ganzoo.interfaces import Loss
+
+class NanAfterThreeSteps(Loss):
+    def __init__(self):
+        self.calls = keras.Variable(0, dtype="int32", trainable=False)
+    def discriminator_loss(self, ctx):
+        self.calls.assign_add(1)
+        bad = ops.where(self.calls > 3, float("nan"), 0.0)
+        return ops.mean(ops.softplus(-ctx.real_logits)) + ops.mean(ops.softplus(ctx.fake_logits)) + bad
+    def generator_loss(self, ctx):
+        return ops.mean(ops.softplus(-ctx.fake_logits))
+LOSS = NanAfterThreeSteps()
+"""
+
+
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tiny_npz, tmp_path):
+    site = make_distribution(tmp_path / "site", "nanloss", "0.1", {"ganzoo.losses": {"nan": "nanloss_mod:LOSS"}},
+                             {"nanloss_mod": NAN_LOSS})
+    run = tmp_path / "run"
+    result = run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--loss", "nan", "--epochs", "5", *TINY,
+                     "--run-dir", str(run), env=pythonpath_with(site))
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: d_loss became nan at step 4; training stopped, the last good checkpoint is")
+    assert _checkpoint_steps(run) == [2]
+    assert "Traceback" not in result.stderr
