@@ -8,10 +8,10 @@ never breaks another.
 
 from __future__ import annotations
 
-import importlib.metadata as metadata
 import os
 from dataclasses import dataclass
-from typing import Any, Optional
+from importlib import metadata
+from typing import Any
 
 from ganzoo.errors import UserError
 from ganzoo.interfaces import GROUPS
@@ -71,7 +71,7 @@ def _normalize(name: str) -> str:
     return name.lower().replace("_", "-").replace(".", "-")
 
 
-def discover_plugins(group: Optional[str] = None) -> list[Plugin]:
+def discover_plugins(group: str | None = None) -> list[Plugin]:
     """All registered plugins (of one group, or of every ganzoo group), sorted, without importing them."""
     groups = [group] if group else list(GROUPS)
     first_party_only = autoload_disabled()

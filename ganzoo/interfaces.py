@@ -23,8 +23,9 @@ and datasets read without them.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator, Optional, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -41,7 +42,7 @@ class ImageSpec:
     height: int
     width: int
     channels: int
-    num_classes: Optional[int] = None
+    num_classes: int | None = None
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -52,13 +53,14 @@ class ImageSpec:
 class TrainingDefaults:
     """Settings a plugin recommends; ``None`` means "no opinion"."""
 
-    loss: Optional[str] = None
-    latent_dim: Optional[int] = None
-    batch_size: Optional[int] = None
-    epochs: Optional[int] = None
-    lr: Optional[float] = None
-    beta_1: Optional[float] = None
-    beta_2: Optional[float] = None
+    loss: str | None = None
+    latent_dim: int | None = None
+    batch_size: int | None = None
+    epochs: int | None = None
+    steps: int | None = None  # a training length that holds for any dataset size: epochs = steps / steps per epoch
+    lr: float | None = None
+    beta_1: float | None = None
+    beta_2: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The settings this object has an opinion on."""
@@ -66,7 +68,7 @@ class TrainingDefaults:
 
 
 CORE_DEFAULTS = TrainingDefaults(
-    loss="nonsaturating", latent_dim=100, batch_size=64, epochs=50, lr=2e-4, beta_1=0.5, beta_2=0.999
+    loss="nonsaturating", latent_dim=100, batch_size=64, epochs=25, lr=2e-4, beta_1=0.5, beta_2=0.999
 )
 
 
@@ -82,7 +84,7 @@ class LossContext:
     fake_images: Any
     real_logits: Any
     fake_logits: Any
-    discriminator: "keras.Model"
+    discriminator: keras.Model
     labels: Any = None
 
 
@@ -120,7 +122,7 @@ class Dataset(Protocol):
 
     info: DatasetInfo
 
-    def batches(self, batch_size: int) -> Iterator[tuple[np.ndarray, Optional[np.ndarray]]]:
+    def batches(self, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         """Yield ``(images uint8 [n, H, W, C], labels int [n] or None)`` in storage order."""
         ...
 
@@ -128,8 +130,8 @@ class Dataset(Protocol):
 class ArrayDataset:
     """A dataset held in memory as numpy arrays (the common case)."""
 
-    def __init__(self, name: str, images: np.ndarray, labels: Optional[np.ndarray] = None, *,
-                 source: str = "", num_classes: Optional[int] = None):
+    def __init__(self, name: str, images: np.ndarray, labels: np.ndarray | None = None, *,
+                 source: str = "", num_classes: int | None = None):
         if images.ndim == 3:
             images = images[..., None]
         if images.dtype != np.uint8 or images.ndim != 4:
@@ -143,7 +145,7 @@ class ArrayDataset:
         n, h, w, c = images.shape
         self.info = DatasetInfo(name, ImageSpec(h, w, c, num_classes), n, source)
 
-    def batches(self, batch_size: int) -> Iterator[tuple[np.ndarray, Optional[np.ndarray]]]:
+    def batches(self, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         for i in range(0, len(self.images), batch_size):
             labels = None if self.labels is None else self.labels[i:i + batch_size]
             yield self.images[i:i + batch_size], labels

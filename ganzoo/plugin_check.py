@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from ganzoo import discovery
 from ganzoo.discovery import Plugin
 from ganzoo.errors import UserError
@@ -13,7 +11,7 @@ PROBE_SPEC = ImageSpec(28, 28, 1)
 PROBE_LATENT_DIM = 100
 
 
-def check_plugin(plugin: Plugin) -> Optional[str]:
+def check_plugin(plugin: Plugin) -> str | None:
     """``None`` if the plugin loads and keeps its contract, else a one-line description of the problem."""
     try:
         obj = discovery.load_plugin(plugin)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from ganzoo.interfaces import CORE_DEFAULTS, ImageSpec, TrainingDefaults
 
@@ -33,9 +34,10 @@ class TrainConfig:
     beta_1: float
     beta_2: float
     seed: int
-    image_size: Optional[int] = None
-    channels: Optional[int] = None
-    image_spec: Optional[ImageSpec] = None
+    image_size: int | None = None
+    channels: int | None = None
+    image_spec: ImageSpec | None = None
+    dataset_size: int | None = None
     plugins: dict[str, str] = field(default_factory=dict)  # "group:name" -> "distribution version"
     ganzoo_version: str = ""
 
@@ -43,7 +45,7 @@ class TrainConfig:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"
 
     @classmethod
-    def from_json(cls, text: str) -> "TrainConfig":
+    def from_json(cls, text: str) -> TrainConfig:
         data = json.loads(text)
         known = {f.name for f in dataclasses.fields(cls)}
         data = {k: v for k, v in data.items() if k in known}
@@ -58,17 +60,29 @@ def architecture_defaults(generator_factory: Any, discriminator_factory: Any) ->
     return TrainingDefaults(**merged)
 
 
-def resolve_loss_name(cli_loss: Optional[str], architecture: TrainingDefaults) -> str:
+def resolve_loss_name(cli_loss: str | None, architecture: TrainingDefaults) -> str:
     return cli_loss or architecture.loss or CORE_DEFAULTS.loss
 
 
-def resolve_settings(command_line: Mapping[str, Any], loss: TrainingDefaults,
-                     architecture: TrainingDefaults) -> dict[str, Any]:
-    """Merge the layers of settings; ``None`` on the command line means "not given"."""
+def resolve_settings(command_line: Mapping[str, Any], loss: TrainingDefaults, architecture: TrainingDefaults,
+                     images: int) -> dict[str, Any]:
+    """Merge the layers of settings; ``None`` on the command line means "not given".
+
+    A layer that sets a training length (``epochs`` or ``steps``) overrides the
+    lower layers' length in either form; a step budget becomes whole epochs of
+    ``images // batch_size`` steps (at least one).
+    """
     resolved: dict[str, Any] = {}
     for layer in (CORE_DEFAULTS.as_dict(), architecture.as_dict(), loss.as_dict(),
                   {k: v for k, v in command_line.items() if v is not None}):
+        if "epochs" in layer or "steps" in layer:
+            resolved.pop("epochs", None)
+            resolved.pop("steps", None)
         resolved.update(layer)
+    steps = resolved.pop("steps", None)
+    if "epochs" not in resolved:
+        steps_per_epoch = max(1, images // resolved["batch_size"])
+        resolved["epochs"] = max(1, round(steps / steps_per_epoch))
     resolved.pop("loss", None)
     return resolved
 

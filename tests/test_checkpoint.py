@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ganzoo.training.checkpoint import (CheckpointInfo, KEEP, latest_checkpoint, list_checkpoints,
-                                        load_checkpoint, save_checkpoint)
+from ganzoo.training.checkpoint import (
+    KEEP,
+    CheckpointInfo,
+    latest_checkpoint,
+    list_checkpoints,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 
 class Var:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import run_cli
+
 from ganzoo.cli.main import main
 
 
@@ -25,7 +25,7 @@ def cli(capsys):
     (["train", "dcgan", "--dataset", "mnist-5k", "--epochs", "0"], "Invalid value for '--epochs': 0 is not in the range x>=1"),
     (["train", "dcgan", "--dataset", "mnist-5k", "--lr", "-1"], "Invalid value for '--lr'"),
     (["train", "dcgan", "--dataset", "mnist-5k", "--batch-size", "abc"], "'abc' is not a valid integer"),
-    (["train", "dcgan", "--dataset", "mnist-5k", "--batch-size", "6000"], "error: --batch-size 6000 is larger than the dataset (5000 images)"),
+    (["train", "dcgan", "--dataset", "mnist-5k", "--batch-size", "6000"], "error: batch size 6000 is larger than the dataset (5000 images): choose a smaller --batch-size"),
     (["train", "dcgan", "--dataset", "npz:/no/such.npz"], "error: npz:/no/such.npz: no such file"),
     (["train", "dcgan", "--dataset", "folder:/no/such/dir"], "error: folder:/no/such/dir: no such folder"),
     (["train", "dcgan"], "error: missing --dataset"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 
 import pytest
-
 from conftest import make_distribution, pythonpath_with, run_cli
+
 from ganzoo import discovery
 from ganzoo.discovery import BrokenPluginError, UnknownPluginError
 

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 
 import numpy as np
-import pytest
-from PIL import Image
-
 from conftest import make_distribution, pythonpath_with, run_cli
+from PIL import Image
 
 TINY = ("--batch-size", "32", "--latent-dim", "8")  # 64 images: 2 steps per epoch
 
@@ -171,3 +168,14 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tiny_npz, tmp_
     assert last.startswith("error: d_loss became nan at step 4; training stopped, the last good checkpoint is")
     assert _checkpoint_steps(run) == [2]
     assert "Traceback" not in result.stderr
+
+
+def test_resume_on_changed_data_is_refused(tiny_npz, tmp_path):
+    run = tmp_path / "run"
+    assert run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", *TINY,
+                   "--run-dir", str(run)).returncode == 0
+    with np.load(tiny_npz) as data:
+        np.savez(tiny_npz, x=np.concatenate([data["x"], data["x"][:32]]))
+    refused = run_cli("train", "--resume", "--run-dir", str(run), "--epochs", "2")
+    assert refused.returncode == 2
+    assert f"cannot resume: dataset npz:{tiny_npz} now has 96 images" in refused.stderr

@@ -2,4 +2,4 @@
 
 __version__ = "0.1.0"
 
-from ganzoo_runtime.latents import latent_vectors  # noqa: E402,F401
+from ganzoo_runtime.latents import latent_vectors  # noqa: F401

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from PIL import Image
+
+from ganzoo_runtime.atomic import atomic_path
 
 
 def to_uint8(images: np.ndarray, pixel_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
@@ -39,16 +40,9 @@ def to_pil(image: np.ndarray) -> Image.Image:
 
 
 def save_image_atomically(image: Image.Image, path: str | os.PathLike, **save_options) -> None:
-    """Write a picture to a temporary file beside ``path``, then rename it into place."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        image.save(tmp, **save_options)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    """Write a picture so that a crash never leaves a half-written file at ``path``."""
+    with atomic_path(path) as tmp:
+        image.save(tmp, format=Image.registered_extensions()[Path(path).suffix.lower()], **save_options)
 
 
 def save_grid(images: np.ndarray, path: str | os.PathLike, columns: int | None = None,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -23,7 +22,7 @@ log = logging.getLogger(__name__)
 SUFFIXES = {".png", ".jpg", ".jpeg"}
 
 
-def folder(path: str, size: Optional[int] = None, channels: Optional[int] = None) -> ArrayDataset:
+def folder(path: str, size: int | None = None, channels: int | None = None) -> ArrayDataset:
     """All images under ``path``, resized to ``size``x``size`` with ``channels`` (1 or 3) channels."""
     root = Path(path)
     if not root.is_dir():

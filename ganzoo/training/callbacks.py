@@ -13,10 +13,10 @@ import time
 
 import keras
 import numpy as np
+from ganzoo_runtime.images import save_grid, to_uint8
 
 from ganzoo.training.checkpoint import CheckpointInfo, save_checkpoint
 from ganzoo.training.run_directory import RunDirectory
-from ganzoo_runtime.images import save_grid, to_uint8
 
 METRICS_COLUMNS = ("epoch", "step", "d_loss", "g_loss", "images_per_s", "epoch_seconds")
 

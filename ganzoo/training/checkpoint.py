@@ -2,21 +2,20 @@
 
 A checkpoint is ``checkpoints/ckpt-<step>.npz``: the variables in a fixed
 order (networks, RNG state, optimizers) plus a JSON record of step and epoch.
-It is written to a temporary file, flushed to disk and renamed, so a kill at
-any moment leaves the previous checkpoint intact.
+It is written atomically (temporary file, fsync, rename), so a kill at any
+moment leaves the previous checkpoint intact.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Optional, Sequence
 
 import numpy as np
+from ganzoo_runtime.atomic import atomic_path
 
 KEEP = 2
 _NAME = re.compile(r"^ckpt-(\d{8})\.npz$")
@@ -33,20 +32,11 @@ def save_checkpoint(folder: Path, variables: Sequence, info: CheckpointInfo) -> 
     folder.mkdir(parents=True, exist_ok=True)
     arrays = {f"v{i:05d}": np.asarray(v.numpy() if hasattr(v, "numpy") else v) for i, v in enumerate(variables)}
     arrays["info"] = np.frombuffer(json.dumps(asdict(info)).encode(), np.uint8)
-    target = folder / f"ckpt-{info.step:08d}.npz"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".ckpt-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_path(folder / f"ckpt-{info.step:08d}.npz") as tmp, tmp.open("wb") as f:
+        np.savez(f, **arrays)
     for old in list_checkpoints(folder)[:-KEEP]:
         old.unlink(missing_ok=True)
-    return target
+    return folder / f"ckpt-{info.step:08d}.npz"
 
 
 def list_checkpoints(folder: Path) -> list[Path]:
@@ -56,7 +46,7 @@ def list_checkpoints(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if _NAME.match(p.name))
 
 
-def latest_checkpoint(folder: Path) -> Optional[Path]:
+def latest_checkpoint(folder: Path) -> Path | None:
     found = list_checkpoints(folder)
     return found[-1] if found else None
 

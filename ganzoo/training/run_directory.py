@@ -7,7 +7,6 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from ganzoo.errors import UserError
 
@@ -74,7 +73,7 @@ def default_run_path(architecture: str, dataset: str, root: Path = RUNS_ROOT) ->
     return path
 
 
-def newest_run(root: Path = RUNS_ROOT) -> Optional[Path]:
+def newest_run(root: Path = RUNS_ROOT) -> Path | None:
     """The most recently modified run directory under ``root`` (one with a config.json)."""
     runs = [p.parent for p in root.glob("*/config.json")] if root.is_dir() else []
     return max(runs, key=lambda p: os.stat(p / "config.json").st_mtime, default=None)

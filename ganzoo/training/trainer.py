@@ -9,12 +9,13 @@ state and data order.
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
+
+from ganzoo_runtime.atomic import atomic_path
 
 from ganzoo import __version__, discovery, settings
 from ganzoo.datasets import as_arrays, open_dataset
@@ -34,15 +35,15 @@ GRID_SEED_OFFSET = 1  # the sample grid's latents differ from the training noise
 class TrainRequest:
     """What the user asked for; ``None`` means "not given"."""
 
-    architecture: Optional[str]
-    dataset: Optional[str]
-    generator: Optional[str] = None
-    discriminator: Optional[str] = None
-    loss: Optional[str] = None
+    architecture: str | None
+    dataset: str | None
+    generator: str | None = None
+    discriminator: str | None = None
+    loss: str | None = None
     options: dict[str, Any] = field(default_factory=dict)  # latent_dim, batch_size, epochs, lr, beta_1, beta_2, seed
-    image_size: Optional[int] = None
-    channels: Optional[int] = None
-    run_dir: Optional[Path] = None
+    image_size: int | None = None
+    channels: int | None = None
+    run_dir: Path | None = None
     resume: bool = False
 
 
@@ -52,7 +53,7 @@ class TrainResult:
     config: TrainConfig
     step: int
     epochs_done: int
-    stopped: Optional[str] = None  # why training stopped early, if it did
+    stopped: str | None = None  # why training stopped early, if it did
 
 
 class TrainingInterrupted(Exception):
@@ -123,16 +124,16 @@ def _resolve(request: TrainRequest) -> tuple[TrainConfig, Any]:
     loss_name = settings.resolve_loss_name(request.loss, arch_defaults)
     loss_plugin = discovery.find_plugin("ganzoo.losses", loss_name)
     loss = discovery.load_plugin(loss_plugin)
-    resolved = settings.resolve_settings(request.options, getattr(loss, "defaults", None) or
-                                         TrainingDefaults(), arch_defaults)
     dataset = open_dataset(request.dataset, size=request.image_size, channels=request.channels)
+    resolved = settings.resolve_settings(request.options, getattr(loss, "defaults", None) or TrainingDefaults(),
+                                         arch_defaults, images=dataset.info.size)
     if dataset.info.size < resolved["batch_size"]:
-        raise UserError(f"--batch-size {resolved['batch_size']} is larger than the dataset "
-                        f"({dataset.info.size} images)")
+        raise UserError(f"batch size {resolved['batch_size']} is larger than the dataset "
+                        f"({dataset.info.size} images): choose a smaller --batch-size")
     config = TrainConfig(
         architecture=request.architecture or generator, generator=generator, discriminator=discriminator,
         loss=loss_name, dataset=request.dataset, image_size=request.image_size, channels=request.channels,
-        image_spec=dataset.info.spec, seed=request.options.get("seed") or 0,
+        image_spec=dataset.info.spec, dataset_size=dataset.info.size, seed=request.options.get("seed") or 0,
         plugins={f"{p.group}:{p.name}": f"{p.distribution} {p.version}" for p in (g_plugin, d_plugin, loss_plugin)},
         ganzoo_version=__version__, **{k: resolved[k] for k in
                                       ("latent_dim", "batch_size", "epochs", "lr", "beta_1", "beta_2")})
@@ -140,26 +141,29 @@ def _resolve(request: TrainRequest) -> tuple[TrainConfig, Any]:
 
 
 def _check_spec(config: TrainConfig, dataset: Any) -> None:
-    if config.image_spec and dataset.info.spec != config.image_spec:
-        raise UserError(f"dataset {config.dataset} now has images {dataset.info.spec}, the run was started "
-                        f"with {config.image_spec}")
+    """The data of a resumed run must be the data it was trained on (same spec, same size)."""
+    info = dataset.info
+    if (config.image_spec and info.spec != config.image_spec) or (config.dataset_size and
+                                                                  info.size != config.dataset_size):
+        raise UserError(f"cannot resume: dataset {config.dataset} now has {info.size} images {info.spec}, the run was "
+                        f"trained on {config.dataset_size} images {config.image_spec}")
 
 
 def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1,
-          on_start: Optional[Callable[[], None]] = None) -> TrainResult:
+          on_start: Callable[[], None] | None = None, extra_callbacks: Sequence[Any] = ()) -> TrainResult:
     """Train (or continue training) the run; raises TrainingInterrupted or TrainingDiverged.
 
-    ``on_start`` is called once the models are built and the run directory is written.
+    ``on_start`` is called once the models are built and the run directory is written;
+    ``extra_callbacks`` (Keras callbacks) run after ganzoo's own, checkpoint included.
     """
     import keras
-    import numpy as np
+    from ganzoo_runtime.latents import latent_vectors
 
     from ganzoo import models
     from ganzoo.training import callbacks as cb
     from ganzoo.training.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
     from ganzoo.training.gan import GAN
     from ganzoo.training.pipeline import steps_per_epoch, training_batches
-    from ganzoo_runtime.latents import latent_vectors
 
     keras.utils.set_random_seed(config.seed)
     images = as_arrays(dataset).images
@@ -191,7 +195,7 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
                  cb.SampleGrid(run, latent_vectors(config.seed + GRID_SEED_OFFSET, GRID_SIZE, config.latent_dim)),
                  cb.MetricsCSV(run),
                  keras.callbacks.TensorBoard(str(run.tensorboard), write_graph=False),
-                 cb.CheckpointWriter(run)]
+                 cb.CheckpointWriter(run), *extra_callbacks]
     previous_sigterm = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
         first_epoch, skip = divmod(start_step, spe)
@@ -222,13 +226,11 @@ def _adam(keras, config: TrainConfig):
 
 def _finish(gan, run: RunDirectory, config: TrainConfig, spe: int) -> TrainResult:
     """Write the final generator and the progress GIF."""
+    from ganzoo_runtime.images import save_gif
     from PIL import Image
 
-    from ganzoo_runtime.images import save_gif
-
-    tmp = run.generator.with_name(".generator.tmp.keras")
-    gan.generator.save(tmp)
-    os.replace(tmp, run.generator)
+    with atomic_path(run.generator) as tmp:
+        gan.generator.save(tmp)
     grids = sorted(run.samples.glob("epoch-*.png"))
     if grids:
         frames = []
@@ -244,6 +246,5 @@ def _raise_keyboard_interrupt(signum, frame):
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
