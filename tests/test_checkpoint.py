@@ -7,6 +7,7 @@ import pytest
 
 from ganzoo.training.checkpoint import (
     KEEP,
+    CheckpointError,
     CheckpointInfo,
     latest_checkpoint,
     list_checkpoints,
@@ -50,7 +51,7 @@ def test_leftover_temporary_files_are_not_checkpoints(tmp_path):
 
 def test_mismatched_models_are_refused(tmp_path):
     save_checkpoint(tmp_path, [Var([1.0, 2.0])], CheckpointInfo(step=1, epoch=1))
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(CheckpointError, match="shape"):
         load_checkpoint(latest_checkpoint(tmp_path), [Var([1.0])])
-    with pytest.raises(ValueError, match="holds 1 variables"):
+    with pytest.raises(CheckpointError, match="holds 1 variables"):
         load_checkpoint(latest_checkpoint(tmp_path), [Var([1.0, 2.0]), Var([3.0])])

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import REPO
 from ganzoo.datasets import DatasetError, open_dataset
 from ganzoo.discovery import UnknownPluginError
 from ganzoo.interfaces import ImageSpec
@@ -138,3 +139,14 @@ def test_dataset_argument_errors():
         open_dataset("mnist:/tmp")
     with pytest.raises(DatasetError, match="does not take option"):
         open_dataset("mnist-5k", size=32)
+
+
+def test_datasets_are_read_without_tensorflow(tmp_path):
+    import subprocess
+    import sys
+    np.savez(tmp_path / "d.npz", x=np.zeros((3, 8, 8), np.uint8))
+    code = (f"import sys; from ganzoo.datasets import open_dataset; open_dataset('mnist-5k'); "
+            f"open_dataset('npz:{tmp_path / 'd.npz'}'); open_dataset('folder:{REPO / 'docs' / 'images'}'); "
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

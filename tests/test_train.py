@@ -179,3 +179,13 @@ def test_resume_on_changed_data_is_refused(tiny_npz, tmp_path):
     refused = run_cli("train", "--resume", "--run-dir", str(run), "--epochs", "2")
     assert refused.returncode == 2
     assert f"cannot resume: dataset npz:{tiny_npz} now has 96 images" in refused.stderr
+
+
+def test_resume_from_a_damaged_checkpoint_is_a_clear_error(tiny_npz, tmp_path):
+    run = tmp_path / "run"
+    assert run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", *TINY,
+                   "--run-dir", str(run)).returncode == 0
+    (run / "checkpoints" / "ckpt-00000002.npz").write_bytes(b"damaged by hand")
+    refused = run_cli("train", "--resume", "--run-dir", str(run), "--epochs", "2")
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines()[-1].startswith(f"error: cannot resume from {run}/checkpoints/ckpt-00000002.npz")

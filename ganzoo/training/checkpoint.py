@@ -8,13 +8,16 @@ moment leaves the previous checkpoint intact.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from ganzoo.errors import UserError
 from ganzoo_runtime.atomic import atomic_path
 
 KEEP = 2
@@ -51,14 +54,28 @@ def latest_checkpoint(folder: Path) -> Path | None:
     return found[-1] if found else None
 
 
+class CheckpointError(UserError):
+    """A checkpoint cannot be read or does not fit the models."""
+
+
+@contextlib.contextmanager
+def _reading(path: Path):
+    try:
+        with np.load(path) as data:
+            yield data
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        raise CheckpointError(f"cannot resume from {path}: {error} (move it away to resume from the one "
+                              "before it)") from None
+
+
 def read_info(path: Path) -> CheckpointInfo:
-    with np.load(path) as data:
+    with _reading(path) as data:
         return CheckpointInfo(**json.loads(data["info"].tobytes()))
 
 
 def load_checkpoint(path: Path, variables: Sequence) -> CheckpointInfo:
     """Assign the stored arrays to ``variables`` (same order and shapes as when saved)."""
-    with np.load(path) as data:
+    with _reading(path) as data:
         stored = sorted(k for k in data.files if k != "info")
         if len(stored) != len(variables):
             raise ValueError(f"{path.name} holds {len(stored)} variables, the models have {len(variables)}")

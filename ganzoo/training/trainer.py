@@ -189,6 +189,7 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
     start_step = gan.step
     cb.truncate_metrics(run, start_step // spe)
     if start_step >= config.epochs * spe:
+        log.info("nothing to train: the run has completed its %d epochs (pass --epochs to extend it)", config.epochs)
         return _finish(gan, run, config, spe)
 
     callbacks = [cb.Throughput(config.batch_size), cb.StopOnNonFinite(),
