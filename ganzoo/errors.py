@@ -1,5 +1,8 @@
-"""Errors the user can fix; the CLI prints them as one line and exits 2."""
+"""Errors the user can fix; the CLI prints them as one line and exits 2.
 
+The class lives in the TensorFlow-free runtime so that both sides raise the same one.
+"""
 
-class UserError(Exception):
-    """Bad input from the user: an unknown name, a bad value, a missing or unreadable path."""
+from ganzoo_runtime.errors import UserError
+
+__all__ = ["UserError"]

@@ -12,7 +12,9 @@ import sys
 import click
 
 from ganzoo import __version__
+from ganzoo.cli.export_command import export_command
 from ganzoo.cli.list_command import list_command
+from ganzoo.cli.sample_command import sample_command
 from ganzoo.cli.train_command import train_command
 from ganzoo.errors import UserError
 
@@ -25,6 +27,8 @@ def cli() -> None:
 
 cli.add_command(list_command)
 cli.add_command(train_command)
+cli.add_command(export_command)
+cli.add_command(sample_command)
 
 
 def _configure_logging() -> None:

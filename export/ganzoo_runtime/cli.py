@@ -1,0 +1,84 @@
+"""``ganzoo-sample MODEL.onnx``: images from an exported generator, without TensorFlow.
+
+Takes the same options as ``ganzoo sample`` does for ``.onnx`` files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Optional, Sequence
+
+from ganzoo_runtime.errors import UserError
+from ganzoo_runtime.providers import DEVICES
+
+DEFAULT_OUTPUT = "samples.png"
+
+
+def sample_onnx(model: str, output: str, *, n: int, seed: int, batch_size: int, device: str,
+                label: Optional[int]) -> str:
+    """Sample an ONNX generator into ``output``; returns a one-line report."""
+    from ganzoo_runtime.model import OnnxGenerator
+    from ganzoo_runtime.sampling import sample_to_path
+
+    generator = OnnxGenerator(model, device)
+    what = sample_to_path(generator.generate, generator.info, output, n=n, seed=seed, batch_size=batch_size,
+                          label=label)
+    return f"wrote {what} to {output} (onnxruntime on {generator.device})"
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, like ganzoo's own CLI
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(prog="ganzoo-sample", description=__doc__.splitlines()[0])
+    parser.add_argument("model", metavar="MODEL.onnx", help="an ONNX generator exported by `ganzoo export`")
+    parser.add_argument("-n", type=_positive, default=64, help="number of images (default 64)")
+    parser.add_argument("--seed", type=_non_negative, default=0, help="latent seed (default 0)")
+    parser.add_argument("--batch-size", type=_positive, default=64, help="images per run of the model (default 64)")
+    parser.add_argument("--output", "-o", default=DEFAULT_OUTPUT,
+                        help=".png grid, .npy array, .gif interpolation, or a folder of PNGs "
+                             f"(default {DEFAULT_OUTPUT})")
+    parser.add_argument("--device", choices=DEVICES, default="auto",
+                        help="auto = TensorRT, then CUDA, then CPU, whichever really loads")
+    parser.add_argument("--label", type=_non_negative, help="class label, for conditional generators")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        report = sample_onnx(args.model, args.output, n=args.n, seed=args.seed, batch_size=args.batch_size,
+                             device=args.device, label=args.label)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(report, file=sys.stderr)
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""The metadata a ganzoo ONNX file carries (``metadata_props``), and reading it back.
+
+The keys and their meaning are the contract in ``export/SPEC.md``; a file
+without them is still usable when its input and output shapes say enough.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Optional, Sequence
+
+FORMAT_VERSION = "1"
+
+KEYS = ("ganzoo.version", "ganzoo.format_version", "ganzoo.generator", "ganzoo.dataset", "ganzoo.latent_dim",
+        "ganzoo.image_shape", "ganzoo.layout", "ganzoo.pixel_range", "ganzoo.num_classes", "ganzoo.step",
+        "ganzoo.config_sha256")
+
+
+@dataclass(frozen=True)
+class GeneratorInfo:
+    """What a sampler needs to know about an exported generator."""
+
+    latent_dim: int
+    image_shape: tuple[int, int, int]  # H, W, C
+    layout: str = "nhwc"  # or "nchw"
+    pixel_range: tuple[int, int] = (-1, 1)  # or (0, 255) for uint8 output
+    num_classes: int = 0  # > 0: conditional, with a `label` input
+    generator: str = ""
+    dataset: str = ""
+    step: Optional[int] = None
+    ganzoo_version: str = ""
+    format_version: str = FORMAT_VERSION
+    config_sha256: str = ""
+    from_metadata: bool = True
+
+    @property
+    def conditional(self) -> bool:
+        return self.num_classes > 0
+
+    def to_props(self) -> dict[str, str]:
+        """``metadata_props`` for an ONNX file: exactly :data:`KEYS`."""
+        return {
+            "ganzoo.version": self.ganzoo_version,
+            "ganzoo.format_version": self.format_version,
+            "ganzoo.generator": self.generator,
+            "ganzoo.dataset": self.dataset,
+            "ganzoo.latent_dim": str(self.latent_dim),
+            "ganzoo.image_shape": ",".join(map(str, self.image_shape)),
+            "ganzoo.layout": self.layout,
+            "ganzoo.pixel_range": ",".join(map(str, self.pixel_range)),
+            "ganzoo.num_classes": str(self.num_classes),
+            "ganzoo.step": "" if self.step is None else str(self.step),
+            "ganzoo.config_sha256": self.config_sha256,
+        }
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, str]) -> "GeneratorInfo":
+        """Parse ``metadata_props``; raises ValueError naming a missing or malformed key."""
+        def get(key: str) -> str:
+            if key not in props:
+                raise ValueError(f"metadata key {key} is missing")
+            return props[key]
+        try:
+            height, width, channels = (int(v) for v in get("ganzoo.image_shape").split(","))
+            low, high = (int(float(v)) for v in get("ganzoo.pixel_range").split(","))
+            step = get("ganzoo.step")
+            info = cls(latent_dim=int(get("ganzoo.latent_dim")), image_shape=(height, width, channels),
+                       layout=get("ganzoo.layout"), pixel_range=(low, high),
+                       num_classes=int(get("ganzoo.num_classes") or 0), generator=get("ganzoo.generator"),
+                       dataset=get("ganzoo.dataset"), step=int(step) if step else None,
+                       ganzoo_version=get("ganzoo.version"), format_version=get("ganzoo.format_version"),
+                       config_sha256=get("ganzoo.config_sha256"))
+        except ValueError as error:
+            raise ValueError(f"malformed ganzoo metadata: {error}") from None
+        if info.layout not in ("nhwc", "nchw"):
+            raise ValueError(f"malformed ganzoo metadata: layout {info.layout!r}")
+        if info.format_version.split(".")[0] != FORMAT_VERSION:
+            raise ValueError(f"format version {info.format_version} is not supported (this runtime reads "
+                             f"{FORMAT_VERSION}.x)")
+        return info
+
+    @classmethod
+    def from_shapes(cls, inputs: Sequence[tuple[str, Sequence, str]],
+                    output: tuple[Sequence, str]) -> "GeneratorInfo":
+        """Infer what a file without ganzoo metadata holds from its inputs and output.
+
+        ``inputs``: (name, shape, element type) for each input; ``output``: (shape, element type).
+        Raises ValueError when the shapes do not say enough.
+        """
+        if len(inputs) == 2:
+            raise ValueError("it has two inputs (a conditional generator?) but no ganzoo metadata to say "
+                             "how many classes its label takes")
+        if len(inputs) != 1:
+            raise ValueError(f"a generator has a latent input, this model has {len(inputs)} inputs")
+        _, z_shape, z_type = inputs[0]
+        if len(z_shape) != 2 or not isinstance(z_shape[1], int) or "float" not in z_type:
+            raise ValueError(f"its first input is not a latent batch [N, latent_dim] of floats: {z_shape} {z_type}")
+        shape, out_type = output
+        if len(shape) != 4 or not all(isinstance(d, int) for d in shape[1:]):
+            raise ValueError(f"its output is not an image batch with a fixed image shape: {shape}")
+        nchw = shape[1] in (1, 3) and shape[3] not in (1, 3)
+        image_shape = (shape[2], shape[3], shape[1]) if nchw else (shape[1], shape[2], shape[3])
+        return cls(latent_dim=z_shape[1], image_shape=image_shape, layout="nchw" if nchw else "nhwc",
+                   pixel_range=(0, 255) if "uint8" in out_type else (-1, 1), from_metadata=False)

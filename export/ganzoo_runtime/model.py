@@ -1,0 +1,60 @@
+"""A generator exported to ONNX: its session, its metadata, and images from latents."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ganzoo_runtime.errors import UserError
+from ganzoo_runtime.metadata import GeneratorInfo
+from ganzoo_runtime.providers import create_session, device_of
+
+
+class OnnxGenerator:
+    """Load an exported generator and run it on the best available device."""
+
+    def __init__(self, path: str | os.PathLike, device: str = "auto"):
+        path = Path(path)
+        if not path.is_file():
+            raise UserError(f"{path}: no such file")
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise UserError(f"cannot read {path}: {error.strerror or error}") from None
+        try:
+            self.session = create_session(data, device)
+        except UserError:
+            raise
+        except Exception as error:  # onnxruntime's own exception types
+            raise UserError(f"{path} is not a loadable ONNX model: {str(error).splitlines()[0][:200]}") from None
+        self.path = path
+        self.device = device_of(self.session)
+        self.info = _read_info(self.session, path)
+        self._input_names = [i.name for i in self.session.get_inputs()]
+        self._output_name = self.session.get_outputs()[0].name
+
+    def generate(self, z: np.ndarray, labels: Optional[np.ndarray] = None) -> np.ndarray:
+        """Run the graph on latents ``z`` (and ``labels``); returns its output as it is (layout, dtype)."""
+        feeds = {self._input_names[0]: np.ascontiguousarray(z, np.float32)}
+        if self.info.conditional:
+            if labels is None:
+                raise UserError(f"{self.path.name} is conditional: give --label (0..{self.info.num_classes - 1})")
+            feeds[self._input_names[1]] = np.asarray(labels, np.int64)
+        elif labels is not None:
+            raise UserError(f"{self.path.name} is not a conditional generator: it takes no --label")
+        return self.session.run([self._output_name], feeds)[0]
+
+
+def _read_info(session, path: Path) -> GeneratorInfo:
+    props = session.get_modelmeta().custom_metadata_map
+    try:
+        if any(key.startswith("ganzoo.") for key in props):
+            return GeneratorInfo.from_props(props)
+        inputs = [(i.name, i.shape, i.type) for i in session.get_inputs()]
+        output = session.get_outputs()[0]
+        return GeneratorInfo.from_shapes(inputs, (output.shape, output.type))
+    except ValueError as error:
+        raise UserError(f"{path} is not a ganzoo generator: {error}") from None

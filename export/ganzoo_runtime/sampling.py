@@ -1,0 +1,115 @@
+"""Images for a seed, written in the form the output path asks for.
+
+Works with any ``generate(z, labels) -> array`` function, so the ONNX
+runtime and the Keras path share it (and so the same latents). The output's
+suffix picks the form: ``.png`` a grid, ``.npy`` the array as the generator
+emits it, ``.gif`` a latent-space interpolation, anything else (a folder)
+one PNG per image.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+from PIL import Image
+
+from ganzoo_runtime.atomic import atomic_path
+from ganzoo_runtime.errors import UserError
+from ganzoo_runtime.images import make_grid, save_gif, save_grid, save_image_atomically, to_pil, to_uint8
+from ganzoo_runtime.latents import latent_vectors
+from ganzoo_runtime.metadata import GeneratorInfo
+
+Generate = Callable[[np.ndarray, Optional[np.ndarray]], np.ndarray]
+
+GIF_KEYFRAMES = 4
+GIF_STEPS = 12  # frames between two keyframes
+
+
+def generate_in_batches(generate: Generate, z: np.ndarray, labels: Optional[np.ndarray],
+                        batch_size: int) -> np.ndarray:
+    """Run ``generate`` over ``z`` in batches and concatenate the outputs."""
+    parts = [generate(z[i:i + batch_size], None if labels is None else labels[i:i + batch_size])
+             for i in range(0, len(z), batch_size)]
+    return np.concatenate(parts)
+
+
+def to_display(images: np.ndarray, info: GeneratorInfo) -> np.ndarray:
+    """Generator output in any exported form -> uint8 [N, H, W, C]."""
+    if info.layout == "nchw":
+        images = np.transpose(images, (0, 2, 3, 1))
+    return to_uint8(images, tuple(map(float, info.pixel_range)))
+
+
+def labels_for(label: Optional[int], n: int, info: GeneratorInfo) -> Optional[np.ndarray]:
+    """``n`` copies of ``label``, checked against the generator."""
+    if label is None:
+        return None
+    if info.conditional and not 0 <= label < info.num_classes:
+        raise UserError(f"--label {label} is out of range: this generator has classes 0..{info.num_classes - 1}")
+    return np.full(n, label, np.int64)
+
+
+def sample_to_path(generate: Generate, info: GeneratorInfo, output: str | os.PathLike, *, n: int, seed: int,
+                   batch_size: int, label: Optional[int] = None) -> str:
+    """Generate ``n`` images for ``seed`` and write them to ``output``; returns what was written, in words."""
+    if n < 1 or batch_size < 1:
+        raise UserError("-n and --batch-size must be at least 1")
+    output = Path(output)
+    labels = labels_for(label, n, info)
+    suffix = output.suffix.lower()
+    try:
+        if suffix == ".gif":
+            return _interpolation_gif(generate, info, output, n, seed, batch_size, labels)
+        z = latent_vectors(seed, n, info.latent_dim)
+        images = generate_in_batches(generate, z, labels, batch_size)
+        if suffix == ".png":
+            save_grid(to_display(images, info), output, columns=math.ceil(math.sqrt(n)))
+            return f"a grid of {n} images"
+        if suffix == ".npy":
+            with atomic_path(output) as tmp:
+                np.save(tmp, images)
+            return f"an array {images.dtype} {list(images.shape)}"
+        if suffix:
+            raise UserError(f"unsupported output {output}: use .png (grid), .npy (array), .gif (interpolation) "
+                            "or a folder (one PNG per image)")
+        output.mkdir(parents=True, exist_ok=True)
+        for i, image in enumerate(to_display(images, info)):
+            save_image_atomically(to_pil(image), output / f"{i:05d}.png")
+        return f"{n} PNG files"
+    except OSError as error:
+        raise UserError(f"cannot write {output}: {error.strerror or error}") from None
+
+
+def _interpolation_gif(generate, info, output, n, seed, batch_size, labels) -> str:
+    """Each of ``n`` images walks through GIF_KEYFRAMES latents and back, as a looping grid."""
+    keys = latent_vectors(seed, GIF_KEYFRAMES * n, info.latent_dim).reshape(GIF_KEYFRAMES, n, info.latent_dim)
+    frames = []
+    for k in range(GIF_KEYFRAMES):
+        start, end = keys[k], keys[(k + 1) % GIF_KEYFRAMES]
+        for t in np.linspace(0, 1, GIF_STEPS, endpoint=False):
+            z = slerp(start, end, float(t))
+            images = to_display(generate_in_batches(generate, z, labels, batch_size), info)
+            frames.append(_enlarged(to_pil(make_grid(images, math.ceil(math.sqrt(n))))))
+    save_gif(frames, output, frame_ms=80, last_frame_ms=80)
+    return f"an interpolation of {len(frames)} frames"
+
+
+def _enlarged(picture: Image.Image, min_side: int = 256) -> Image.Image:
+    scale = max(1, min_side // max(picture.size))
+    return picture.resize((picture.width * scale, picture.height * scale), Image.Resampling.NEAREST)
+
+
+def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """Spherical interpolation between rows of ``a`` and ``b`` (Gaussian latents keep their norm)."""
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    cos = np.sum(a64 * b64, axis=1) / (np.linalg.norm(a64, axis=1) * np.linalg.norm(b64, axis=1))
+    omega = np.arccos(np.clip(cos, -1, 1))[:, None]
+    sin = np.sin(omega)
+    safe = np.where(sin < 1e-6, 1.0, sin)
+    mixed = np.where(sin < 1e-6, (1 - t) * a64 + t * b64,
+                     (np.sin((1 - t) * omega) * a64 + np.sin(t * omega) * b64) / safe)
+    return mixed.astype(np.float32)

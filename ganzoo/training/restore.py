@@ -1,0 +1,51 @@
+"""A run's trained generator, rebuilt from config.json and its newest checkpoint."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ganzoo import discovery, models
+from ganzoo.errors import UserError
+from ganzoo.settings import TrainConfig
+from ganzoo.training.checkpoint import latest_checkpoint, load_checkpoint
+from ganzoo.training.run_directory import RunDirectory
+
+
+@dataclass(frozen=True)
+class TrainedGenerator:
+    generator: Any  # keras.Model
+    config: TrainConfig
+    step: int
+    run: RunDirectory
+    factory: Any  # the plugin factory, to rebuild the generator (e.g. in float16)
+
+    @property
+    def config_sha256(self) -> str:
+        return hashlib.sha256(self.run.config.read_bytes()).hexdigest()
+
+
+def is_run_directory(path: Path) -> bool:
+    return (path / "config.json").is_file()
+
+
+def load_trained_generator(path: Path) -> TrainedGenerator:
+    """Rebuild the generator of the run at ``path`` and restore its newest checkpoint."""
+    run = RunDirectory(Path(path))
+    if not is_run_directory(run.path):
+        raise UserError(f"{run.path} is not a run directory (it has no config.json)")
+    try:
+        config = TrainConfig.from_json(run.config.read_text())
+    except (ValueError, TypeError) as error:
+        raise UserError(f"cannot read {run.config}: {error}") from None
+    checkpoint = latest_checkpoint(run.checkpoints)
+    if checkpoint is None:
+        raise UserError(f"run {run.path} has no checkpoint yet: train it for at least one epoch "
+                        f"(ganzoo train --resume --run-dir {run.path})")
+    plugin = discovery.find_plugin("ganzoo.generators", config.generator)
+    factory = discovery.load_plugin(plugin)
+    generator = models.build_generator(plugin, factory, config.image_spec, config.latent_dim)
+    info = load_checkpoint(checkpoint, generator.variables, leading=True)
+    return TrainedGenerator(generator, config, info.step, run, factory)
