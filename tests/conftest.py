@@ -63,3 +63,16 @@ def fake_site(tmp_path, monkeypatch) -> Path:
     site.mkdir()
     monkeypatch.syspath_prepend(str(site))
     return site
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory) -> Path:
+    """A tiny dcgan run (64 MNIST digits, 2 epochs, latent 8), trained once per test session."""
+    root = tmp_path_factory.mktemp("trained")
+    with np.load(REPO / "ganzoo" / "datasets" / "data" / "mnist_5k.npz") as data:
+        np.savez(root / "tiny.npz", x=data["x"][::78][:64])
+    run = root / "run"
+    result = run_cli("train", "dcgan", "--dataset", f"npz:{root / 'tiny.npz'}", "--epochs", "2", "--batch-size", "32",
+                     "--latent-dim", "8", "--run-dir", str(run))
+    assert result.returncode == 0, result.stderr
+    return run

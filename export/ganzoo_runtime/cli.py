@@ -82,3 +82,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def run() -> None:
     """Console-script entry point."""
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Optional
 
@@ -29,7 +30,7 @@ class OnnxGenerator:
         except UserError:
             raise
         except Exception as error:  # onnxruntime's own exception types
-            raise UserError(f"{path} is not a loadable ONNX model: {str(error).splitlines()[0][:200]}") from None
+            raise UserError(f"{path} is not a loadable ONNX model: {_reason(error)}") from None
         self.path = path
         self.device = device_of(self.session)
         self.info = _read_info(self.session, path)
@@ -58,3 +59,10 @@ def _read_info(session, path: Path) -> GeneratorInfo:
         return GeneratorInfo.from_shapes(inputs, (output.shape, output.type))
     except ValueError as error:
         raise UserError(f"{path} is not a ganzoo generator: {error}") from None
+
+
+def _reason(error: Exception) -> str:
+    """onnxruntime's message without its source location and C++ signature."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    text = re.sub(r"^\[ONNXRuntimeError\] : \d+ : \w+ : ", "", text)
+    return re.sub(r"^\S+\.(cc|h):\d+ .*?\) ", "", text)[:300]
