@@ -2,7 +2,9 @@
 
 Contenders, at batch 1, 64 and 256: Keras `predict`, a `tf.function` of the
 generator, and onnxruntime (a plain CPU InferenceSession with default options)
-on the default fp32 export and on the fp16 and uint8 variants. The generator
+on the default fp32 export, on the fp16 and uint8 variants, and on a plain
+tf2onnx conversion without ganzoo's sub-pixel rewrite of transposed
+convolutions ("ort fp32 tf2onnx"). The generator
 is the default DCGAN for 28x28x1 (latent 100), trained for one epoch on the
 embedded MNIST (speed does not depend on the weights). Contenders alternate
 within each round because the machine is shared and noisy; medians over the
@@ -55,9 +57,12 @@ def main() -> None:
         train(config, run, data, verbose=0)
         trained = load_trained_generator(run.path)
         sessions = {}
-        for name, options in (("onnxruntime fp32", OnnxOptions()), ("onnxruntime fp16", OnnxOptions(precision="fp16")),
-                              ("onnxruntime uint8", OnnxOptions(pixels="uint8"))):
-            path = export_onnx(trained, Path(tmp) / f"{name.split()[-1]}.onnx", options).path
+        for name, options, subpixel in (
+                ("onnxruntime fp32", OnnxOptions(), True),
+                ("onnxruntime fp16", OnnxOptions(precision="fp16"), True),
+                ("onnxruntime uint8", OnnxOptions(pixels="uint8"), True),
+                ("ort fp32 tf2onnx", OnnxOptions(), False)):
+            path = export_onnx(trained, Path(tmp) / f"{len(sessions)}.onnx", options, subpixel=subpixel).path
             sessions[name] = create_session(str(path), "cpu")
 
     generator = trained.generator

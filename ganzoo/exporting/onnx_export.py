@@ -1,7 +1,8 @@
 """Export a trained generator to ONNX, verify it, and only then write it.
 
 Conversion goes through ``tf2onnx.convert.from_function`` on a ``tf.function``
-with an explicit input signature (``from_keras`` fails on Keras 3 models).
+with an explicit input signature (``from_keras`` fails on Keras 3 models);
+transposed convolutions are then rewritten into their sub-pixel form.
 Options bake a layout (NCHW), uint8 pixels and float16 weights into the
 graph. Verification: ``onnx.checker`` (full check), standard-domain operators
 only, and onnxruntime against the Keras generator on fixed latents at batch 1
@@ -21,6 +22,7 @@ import numpy as np
 from ganzoo import __version__
 from ganzoo.errors import UserError
 from ganzoo.exporting import ExportVerificationError
+from ganzoo.exporting.subpixel import rewrite_conv_transposes
 from ganzoo.training.restore import TrainedGenerator
 from ganzoo_runtime.atomic import atomic_path
 from ganzoo_runtime.latents import latent_vectors
@@ -66,13 +68,14 @@ def tolerance(options: OnnxOptions) -> float:
     return float(math.ceil(bound * 127.5) + 1) if options.pixels == "uint8" else bound
 
 
-def export_onnx(trained: TrainedGenerator, output: Path, options: OnnxOptions = OnnxOptions()) -> OnnxExport:
+def export_onnx(trained: TrainedGenerator, output: Path, options: OnnxOptions = OnnxOptions(),
+                subpixel: bool = True) -> OnnxExport:
     """Convert, verify and write; raises ExportVerificationError (writing nothing) when a check fails."""
     _check_options(options)
     if not output.parent.is_dir():
         raise UserError(f"cannot write {output}: no such directory {output.parent}")
     info = generator_info(trained, options)
-    model = to_onnx(trained, options, info)
+    model = to_onnx(trained, options, info, subpixel)
     difference = verify(model, trained, options, info)
     try:
         with atomic_path(output) as tmp:
@@ -103,8 +106,12 @@ def _num_classes(trained: TrainedGenerator) -> int:
     return (trained.config.image_spec.num_classes or 0) if conditional else 0
 
 
-def to_onnx(trained: TrainedGenerator, options: OnnxOptions, info: GeneratorInfo):
-    """The ONNX model (a ModelProto) for ``options``, with ganzoo's names and metadata."""
+def to_onnx(trained: TrainedGenerator, options: OnnxOptions, info: GeneratorInfo, subpixel: bool = True):
+    """The ONNX model (a ModelProto) for ``options``, with ganzoo's names and metadata.
+
+    ``subpixel``: rewrite transposed convolutions into Conv + DepthToSpace (same
+    arithmetic, faster on onnxruntime's CPU kernels; see ganzoo.exporting.subpixel).
+    """
     import tensorflow as tf
     import tf2onnx
 
@@ -125,6 +132,8 @@ def to_onnx(trained: TrainedGenerator, options: OnnxOptions, info: GeneratorInfo
         return {"images": x}
 
     model, _ = tf2onnx.convert.from_function(images, input_signature=signature, opset=options.opset)
+    if subpixel:
+        rewrite_conv_transposes(model)
     _name_batch_dimension(model)
     _drop_unused_domains(model)
     del model.metadata_props[:]
