@@ -12,6 +12,7 @@ import sys
 import click
 
 from ganzoo import __version__
+from ganzoo.cli.eval_command import eval_command
 from ganzoo.cli.export_command import export_command
 from ganzoo.cli.list_command import list_command
 from ganzoo.cli.sample_command import sample_command
@@ -29,6 +30,7 @@ cli.add_command(list_command)
 cli.add_command(train_command)
 cli.add_command(export_command)
 cli.add_command(sample_command)
+cli.add_command(eval_command)
 
 
 def _configure_logging() -> None:

@@ -1,0 +1,59 @@
+"""A generator to draw from, whatever it was given as: a run directory (Keras) or an ``.onnx`` file (no TensorFlow)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+from ganzoo.errors import UserError
+from ganzoo_runtime.metadata import GeneratorInfo
+
+Generate = Callable[[np.ndarray, Optional[np.ndarray]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class GeneratorSource:
+    generate: Generate
+    info: GeneratorInfo
+    description: str  # e.g. "onnxruntime on cpu" or "Keras, step 4680, CPU"
+
+
+def open_generator(source: Path, device: str = "auto") -> GeneratorSource:
+    """Open ``source``; TensorFlow is imported only for a run directory."""
+    if source.suffix.lower() == ".onnx" or source.is_file():
+        from ganzoo_runtime.model import OnnxGenerator
+        generator = OnnxGenerator(source, device)
+        return GeneratorSource(generator.generate, generator.info, f"onnxruntime on {generator.device}")
+    if (source / "config.json").is_file():
+        return _keras_generator(source, device)
+    raise UserError(f"{source} is neither a run directory (with config.json) nor an .onnx file")
+
+
+def _keras_generator(source: Path, device: str) -> GeneratorSource:
+    from ganzoo.tf_import import import_tensorflow
+    tf = import_tensorflow()
+    if device == "tensorrt":
+        raise UserError("--device tensorrt applies to .onnx files; export the run first (ganzoo export)")
+    gpus = tf.config.list_physical_devices("GPU")
+    if device == "cuda" and not gpus:
+        raise UserError("--device cuda: TensorFlow sees no GPU on this machine")
+    from ganzoo.training.restore import load_trained_generator
+
+    trained = load_trained_generator(source)
+    spec = trained.config.image_spec
+    conditional = len(trained.generator.inputs) == 2
+    info = GeneratorInfo(latent_dim=trained.config.latent_dim, image_shape=spec.shape,
+                         num_classes=(spec.num_classes or 0) if conditional else 0,
+                         generator=trained.config.generator, dataset=trained.config.dataset, step=trained.step)
+    placement = "/GPU:0" if gpus and device != "cpu" else "/CPU:0"
+
+    def generate(z, labels):
+        if labels is not None and not conditional:
+            raise UserError(f"the generator of {source} is not conditional: it takes no --label")
+        with tf.device(placement):
+            return trained.generator(z if labels is None else [z, labels], training=False).numpy()
+
+    return GeneratorSource(generate, info, f"Keras, step {trained.step}, {'GPU' if '/GPU' in placement else 'CPU'}")

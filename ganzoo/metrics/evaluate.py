@@ -1,0 +1,83 @@
+"""A full evaluation: generated images against a reference set, with the real-vs-real floor."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from ganzoo.metrics import measures
+from ganzoo.metrics.feature_network import FEATURE_SHAPE, FeatureNetwork
+
+log = logging.getLogger(__name__)
+
+MAX_REFERENCE = 10_000
+
+
+@dataclass(frozen=True)
+class MetricSet:
+    fid: Optional[float]  # None when there are fewer samples than feature dimensions
+    kid: float
+    kid_std: float
+    classifier_score: float
+    precision: float
+    recall: float
+    coverage: list[float]  # share of samples per predicted class
+    n: int
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    metrics: MetricSet
+    floor: MetricSet  # the same metrics between two disjoint halves of the reference set
+    reference: str
+    reference_count: int
+    seed: int
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        """One object: fid, kid, kid_std, classifier_score, precision, recall, coverage, floor, n, reference, seed."""
+        ours = dataclasses.asdict(self.metrics)
+        return {**{k: v for k, v in ours.items() if k != "n"},
+                "floor": dataclasses.asdict(self.floor),
+                "n": self.metrics.n,
+                "reference": {"dataset": self.reference, "count": self.reference_count},
+                "seed": self.seed}
+
+
+def compare(real_features, real_probabilities, fake_features, fake_probabilities, rng) -> MetricSet:
+    """All metrics for one fake set against one real set, from their features."""
+    n = len(fake_features)
+    dims = fake_features.shape[1]
+    fid = measures.frechet_distance(real_features, fake_features) if min(n, len(real_features)) > dims else None
+    kid, kid_std = measures.kernel_inception_distance(real_features, fake_features, rng)
+    precision, recall = measures.precision_recall(real_features, fake_features)
+    return MetricSet(fid=fid, kid=kid, kid_std=kid_std, classifier_score=measures.classifier_score(fake_probabilities),
+                     precision=precision, recall=recall, coverage=measures.class_coverage(fake_probabilities), n=n)
+
+
+def evaluate(fake_images: np.ndarray, reference_images: np.ndarray, reference: str, seed: int,
+             network: Optional[FeatureNetwork] = None) -> EvaluationReport:
+    """Metrics of uint8 ``fake_images`` [N, 28, 28, 1] against ``reference_images``, plus the floor."""
+    for name, images in (("generated", fake_images), ("reference", reference_images)):
+        if images.shape[1:] != FEATURE_SHAPE:
+            raise ValueError(f"the metrics need {'x'.join(map(str, FEATURE_SHAPE))} images (the shipped MNIST "
+                             f"feature network); the {name} images are {'x'.join(map(str, images.shape[1:]))}")
+    network = network or FeatureNetwork()
+    rng = np.random.default_rng(seed)
+    if len(reference_images) > MAX_REFERENCE:
+        reference_images = reference_images[rng.choice(len(reference_images), MAX_REFERENCE, replace=False)]
+    real_features, real_probabilities = network(reference_images)
+    fake_features, fake_probabilities = network(fake_images)
+    notes = []
+    if len(fake_images) <= fake_features.shape[1]:
+        notes.append(f"FID is undefined for {len(fake_images)} samples: it needs more than the feature dimension "
+                     f"({fake_features.shape[1]}); KID and the others are reported")
+    metrics = compare(real_features, real_probabilities, fake_features, fake_probabilities, rng)
+    halves = rng.permutation(len(reference_images))
+    a, b = halves[: len(halves) // 2], halves[len(halves) // 2:]
+    floor = compare(real_features[a], real_probabilities[a], real_features[b], real_probabilities[b], rng)
+    return EvaluationReport(metrics, floor, reference, len(reference_images), seed, tuple(notes))

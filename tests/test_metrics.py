@@ -1,0 +1,126 @@
+"""The metrics against known answers, the shipped feature network, and `ganzoo eval`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import run_cli
+from ganzoo.datasets import open_dataset
+from ganzoo.metrics import measures
+from ganzoo.metrics.evaluate import evaluate
+from ganzoo.metrics.feature_network import FeatureNetwork, heldout_split
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return open_dataset("mnist-5k")
+
+
+def test_frechet_distance_of_a_set_with_itself_is_zero():
+    x = np.random.default_rng(0).standard_normal((500, 8)) @ np.random.default_rng(1).standard_normal((8, 8))
+    assert abs(measures.frechet_distance(x, x)) < 1e-8
+
+
+def test_frechet_distance_of_two_gaussians_is_the_closed_form():
+    rng = np.random.default_rng(0)
+    mean_a, mean_b = np.array([0.0, 1.0, 2.0, 0.0]), np.array([1.0, 1.0, 0.0, -1.0])
+    var_a, var_b = np.array([1.0, 2.0, 0.5, 1.0]), np.array([4.0, 1.0, 0.5, 0.25])
+    a = mean_a + rng.standard_normal((200_000, 4)) * np.sqrt(var_a)
+    b = mean_b + rng.standard_normal((200_000, 4)) * np.sqrt(var_b)
+    closed_form = np.sum((mean_a - mean_b) ** 2) + np.sum(var_a + var_b - 2 * np.sqrt(var_a * var_b))
+    assert measures.frechet_distance(a, b) == pytest.approx(closed_form, rel=0.02)
+
+
+def test_kid_of_one_distribution_is_zero_within_its_error_and_positive_between_two():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2000, 16)), rng.standard_normal((2000, 16))
+    kid, std = measures.kernel_inception_distance(a, b, np.random.default_rng(1), subsets=50, subset_size=500)
+    assert abs(kid) < 2 * std
+    shifted, std2 = measures.kernel_inception_distance(a, b + 0.5, np.random.default_rng(1), subsets=50,
+                                                       subset_size=500)
+    assert shifted > 10 * std2
+
+
+def test_classifier_score_bounds():
+    assert measures.classifier_score(np.eye(10)) == pytest.approx(10)
+    assert measures.classifier_score(np.tile(np.eye(10)[3], (50, 1))) == pytest.approx(1)
+
+
+def test_precision_recall_of_a_subset_and_a_shifted_set():
+    rng = np.random.default_rng(0)
+    real = rng.standard_normal((1000, 4))
+    half = real[real[:, 0] < 0] + 1e-3  # generated images covering only half of the real manifold
+    precision, recall = measures.precision_recall(real, half)
+    assert precision == 1.0 and 0.4 < recall < 0.75
+    precision, _ = measures.precision_recall(real, real + 10)
+    assert precision == 0.0
+
+
+def test_the_shipped_feature_network_reaches_its_recorded_accuracy(mnist):
+    network = FeatureNetwork()
+    _, heldout = heldout_split(mnist.labels)
+    features, probabilities = network(mnist.images[heldout])
+    accuracy = float(np.mean(probabilities.argmax(axis=1) == mnist.labels[heldout]))
+    assert len(heldout) == network.record["heldout_images"] == 1000
+    assert accuracy == pytest.approx(network.record["heldout_accuracy"], abs=0.002)
+    assert accuracy >= 0.97 and features.shape == (1000, network.record["features"])
+
+
+def test_noise_scores_far_worse_than_real_images_on_every_metric(mnist):
+    rng = np.random.default_rng(0)
+    real, reference = mnist.images[::2], mnist.images[1::2]
+    noise = rng.integers(0, 256, real.shape, dtype=np.uint8)
+    good, bad = evaluate(real, reference, "mnist-5k", 0).metrics, evaluate(noise, reference, "mnist-5k", 0).metrics
+    assert bad.fid > 10 * good.fid and bad.kid > 10 * max(good.kid, good.kid_std)
+    assert bad.classifier_score < good.classifier_score - 3
+    assert bad.precision < good.precision / 2 and bad.recall < good.recall / 2
+    assert max(bad.coverage) > 0.5 > max(good.coverage)
+
+
+def test_eval_of_an_onnx_file_without_tensorflow(trained_run, tmp_path):
+    assert run_cli("export", str(trained_run)).returncode == 0
+    code = ("import sys, json; from ganzoo.cli.main import main; "
+            f"code = main(['eval', {str(trained_run / 'generator.onnx')!r}, '--dataset', 'mnist-5k', '-n', '300', "
+            "'--json']); assert code == 0, code; "
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow was imported'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report) == {"fid", "kid", "kid_std", "classifier_score", "precision", "recall", "coverage", "floor",
+                           "n", "reference", "seed"}
+    assert report["n"] == 300 and report["reference"] == {"dataset": "mnist-5k", "count": 5000} and report["seed"] == 0
+    assert report["fid"] > 5 * report["floor"]["fid"]  # a 4-step generator is far from real digits
+    assert len(report["coverage"]) == 10 and abs(sum(report["coverage"]) - 1) < 1e-9
+
+
+def test_eval_of_a_run_matches_its_onnx_export(trained_run):
+    onnx_report = run_cli("eval", str(trained_run / "generator.onnx"), "-d", "mnist-5k", "-n", "200", "--json")
+    keras_report = run_cli("eval", str(trained_run), "-d", "mnist-5k", "-n", "200", "--json")
+    assert onnx_report.returncode == keras_report.returncode == 0, keras_report.stderr
+    a, b = json.loads(onnx_report.stdout), json.loads(keras_report.stdout)
+    assert a["fid"] == pytest.approx(b["fid"], rel=1e-3) and a["precision"] == pytest.approx(b["precision"], abs=0.01)
+
+
+def test_eval_table_and_small_n(trained_run):
+    result = run_cli("eval", str(trained_run / "generator.onnx"), "-d", "mnist-5k", "-n", "50")
+    assert result.returncode == 0, result.stderr
+    assert "FID is undefined for 50 samples" in result.stderr
+    assert "undefined" in result.stdout and "KID" in result.stdout and "real vs real" in result.stdout
+    as_json = run_cli("eval", str(trained_run / "generator.onnx"), "-d", "mnist-5k", "-n", "50", "--json")
+    assert json.loads(as_json.stdout)["fid"] is None and json.loads(as_json.stdout)["kid"] is not None
+
+
+def test_eval_bad_inputs(trained_run, tmp_path):
+    np.savez(tmp_path / "big.npz", x=np.zeros((10, 32, 32), np.uint8))
+    for args, message in (
+            (["-d", "imagenet"], "unknown dataset 'imagenet'"),
+            (["-d", f"npz:{tmp_path / 'big.npz'}"], "makes 28x28x1 images but dataset"),
+            (["-n", "0"], "Invalid value for '-n'")):
+        result = run_cli("eval", str(trained_run / "generator.onnx"), *args)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
