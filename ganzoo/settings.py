@@ -15,7 +15,7 @@ from typing import Any
 from ganzoo.interfaces import CORE_DEFAULTS, ImageSpec, TrainingDefaults
 
 #: Settings that a resumed run may change; every other one must match config.json.
-RESUMABLE_CHANGES = ("epochs",)
+RESUMABLE_CHANGES = ("epochs", "eval_every")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class TrainConfig:
     channels: int | None = None
     image_spec: ImageSpec | None = None
     dataset_size: int | None = None
+    eval_every: int | None = None  # quality metrics after epoch 1, every N epochs and the last
     plugins: dict[str, str] = field(default_factory=dict)  # "group:name" -> "distribution version"
     ganzoo_version: str = ""
 

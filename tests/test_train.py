@@ -10,6 +10,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 from conftest import make_distribution, pythonpath_with, run_cli
 from PIL import Image
 
@@ -189,3 +190,29 @@ def test_resume_from_a_damaged_checkpoint_is_a_clear_error(tiny_npz, tmp_path):
     refused = run_cli("train", "--resume", "--run-dir", str(run), "--epochs", "2")
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines()[-1].startswith(f"error: cannot resume from {run}/checkpoints/ckpt-00000002.npz")
+
+
+def test_eval_every_records_metrics_and_keeps_the_best_checkpoint(tmp_path):
+    from conftest import REPO
+    with np.load(REPO / "ganzoo" / "datasets" / "data" / "mnist_5k.npz") as data:
+        np.savez(tmp_path / "d.npz", x=data["x"][::15][:320])
+    run = tmp_path / "run"
+    result = run_cli("train", "dcgan", "--dataset", f"npz:{tmp_path / 'd.npz'}", "--epochs", "3", *TINY,
+                     "--eval-every", "2", "--run-dir", str(run))
+    assert result.returncode == 0, result.stderr
+    rows = _metrics(run)
+    assert [bool(r["fid"]) for r in rows] == [True, True, True]  # epoch 1, every 2nd, and the last
+    fids = [float(r["fid"]) for r in rows]
+    assert all(f > 0 for f in fids) and all(float(r["kid_std"]) >= 0 for r in rows)
+    best = json.loads((run / "checkpoints" / "best.json").read_text())
+    assert best["fid"] == pytest.approx(min(fids), rel=1e-5) and best["epoch"] == 1 + fids.index(min(fids))
+    with np.load(run / "checkpoints" / "best.npz") as f:
+        assert json.loads(f["info"].tobytes())["epoch"] == best["epoch"]
+    assert "epoch 1: FID" in result.stderr
+    assert json.loads((run / "config.json").read_text())["eval_every"] == 2
+
+
+def test_eval_every_needs_mnist_shaped_data(tmp_path):
+    np.savez(tmp_path / "d.npz", x=np.zeros((64, 32, 32, 3), np.uint8))
+    result = run_cli("train", "dcgan", "--dataset", f"npz:{tmp_path / 'd.npz'}", "--eval-every", "1")
+    assert result.returncode == 2 and "--eval-every needs 28x28x1 images" in result.stderr

@@ -32,8 +32,11 @@ BETA = click.FloatRange(min=0, max=1, max_open=True)
 @click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path),
               help="The run directory itself (default: runs/<arch>-<dataset>-<time>).")
 @click.option("--resume", is_flag=True, help="Continue the run in --run-dir from its last checkpoint.")
+@click.option("--eval-every", type=POSITIVE_INT, metavar="N",
+              help="Quality metrics (FID, KID, …) after epoch 1, every N epochs and the last; keeps the "
+                   "checkpoint with the best FID as checkpoints/best.npz. 28x28x1 data only.")
 def train_command(architecture, dataset, epochs, batch_size, lr, beta_1, beta_2, latent_dim, loss, generator,
-                  discriminator, image_size, channels, seed, run_dir, resume) -> None:
+                  discriminator, image_size, channels, seed, run_dir, resume, eval_every) -> None:
     """Train ARCH (a generator and discriminator registered under that name) on a dataset.
 
     \b
@@ -50,7 +53,8 @@ def train_command(architecture, dataset, epochs, batch_size, lr, beta_1, beta_2,
         architecture=architecture, dataset=dataset, generator=generator, discriminator=discriminator, loss=loss,
         options={"latent_dim": latent_dim, "batch_size": batch_size, "epochs": epochs, "lr": lr,
                  "beta_1": beta_1, "beta_2": beta_2, "seed": seed},
-        image_size=image_size, channels=int(channels) if channels else None, run_dir=run_dir, resume=resume)
+        image_size=image_size, channels=int(channels) if channels else None, run_dir=run_dir, resume=resume,
+        eval_every=eval_every)
     config, run, data = prepare(request)
 
     def announce() -> None:

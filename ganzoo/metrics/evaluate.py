@@ -59,25 +59,48 @@ def compare(real_features, real_probabilities, fake_features, fake_probabilities
                      precision=precision, recall=recall, coverage=measures.class_coverage(fake_probabilities), n=n)
 
 
-def evaluate(fake_images: np.ndarray, reference_images: np.ndarray, reference: str, seed: int,
-             network: Optional[FeatureNetwork] = None) -> EvaluationReport:
+class Evaluator:
+    """Scores generated images against one reference set, whose features are computed once."""
+
+    def __init__(self, reference_images: np.ndarray, reference: str, seed: int,
+                 network: Optional[FeatureNetwork] = None):
+        _check_shape("reference", reference_images)
+        self.reference, self.seed = reference, seed
+        self.network = network or FeatureNetwork()
+        rng = np.random.default_rng(seed)
+        if len(reference_images) > MAX_REFERENCE:
+            reference_images = reference_images[rng.choice(len(reference_images), MAX_REFERENCE, replace=False)]
+        self.reference_count = len(reference_images)
+        self.real_features, self.real_probabilities = self.network(reference_images)
+        self._halves = np.array_split(rng.permutation(self.reference_count), 2)
+
+    def score(self, fake_images: np.ndarray) -> MetricSet:
+        _check_shape("generated", fake_images)
+        fake_features, fake_probabilities = self.network(fake_images)
+        return compare(self.real_features, self.real_probabilities, fake_features, fake_probabilities,
+                       np.random.default_rng(self.seed))
+
+    def floor(self) -> MetricSet:
+        """The metrics between two disjoint halves of the reference set."""
+        a, b = self._halves
+        return compare(self.real_features[a], self.real_probabilities[a], self.real_features[b],
+                       self.real_probabilities[b], np.random.default_rng(self.seed))
+
+    def report(self, fake_images: np.ndarray) -> EvaluationReport:
+        metrics = self.score(fake_images)
+        notes = []
+        if metrics.fid is None:
+            notes.append(f"FID is undefined for {metrics.n} samples: it needs more than the feature dimension "
+                         f"({self.real_features.shape[1]}); KID and the others are reported")
+        return EvaluationReport(metrics, self.floor(), self.reference, self.reference_count, self.seed, tuple(notes))
+
+
+def evaluate(fake_images: np.ndarray, reference_images: np.ndarray, reference: str, seed: int) -> EvaluationReport:
     """Metrics of uint8 ``fake_images`` [N, 28, 28, 1] against ``reference_images``, plus the floor."""
-    for name, images in (("generated", fake_images), ("reference", reference_images)):
-        if images.shape[1:] != FEATURE_SHAPE:
-            raise ValueError(f"the metrics need {'x'.join(map(str, FEATURE_SHAPE))} images (the shipped MNIST "
-                             f"feature network); the {name} images are {'x'.join(map(str, images.shape[1:]))}")
-    network = network or FeatureNetwork()
-    rng = np.random.default_rng(seed)
-    if len(reference_images) > MAX_REFERENCE:
-        reference_images = reference_images[rng.choice(len(reference_images), MAX_REFERENCE, replace=False)]
-    real_features, real_probabilities = network(reference_images)
-    fake_features, fake_probabilities = network(fake_images)
-    notes = []
-    if len(fake_images) <= fake_features.shape[1]:
-        notes.append(f"FID is undefined for {len(fake_images)} samples: it needs more than the feature dimension "
-                     f"({fake_features.shape[1]}); KID and the others are reported")
-    metrics = compare(real_features, real_probabilities, fake_features, fake_probabilities, rng)
-    halves = rng.permutation(len(reference_images))
-    a, b = halves[: len(halves) // 2], halves[len(halves) // 2:]
-    floor = compare(real_features[a], real_probabilities[a], real_features[b], real_probabilities[b], rng)
-    return EvaluationReport(metrics, floor, reference, len(reference_images), seed, tuple(notes))
+    return Evaluator(reference_images, reference, seed).report(fake_images)
+
+
+def _check_shape(name: str, images: np.ndarray) -> None:
+    if images.shape[1:] != FEATURE_SHAPE:
+        raise ValueError(f"the metrics need {'x'.join(map(str, FEATURE_SHAPE))} images (the shipped MNIST "
+                         f"feature network); the {name} images are {'x'.join(map(str, images.shape[1:]))}")

@@ -8,17 +8,27 @@ writes never leaves a checkpoint ahead of the samples and metrics.
 from __future__ import annotations
 
 import csv
+import json
+import logging
 import math
+import shutil
 import time
 
 import keras
 import numpy as np
+from ganzoo_runtime.atomic import atomic_path
 from ganzoo_runtime.images import save_grid, to_uint8
+from ganzoo_runtime.latents import latent_vectors
+
+log = logging.getLogger(__name__)
 
 from ganzoo.training.checkpoint import CheckpointInfo, save_checkpoint
 from ganzoo.training.run_directory import RunDirectory
 
-METRICS_COLUMNS = ("epoch", "step", "d_loss", "g_loss", "images_per_s", "epoch_seconds")
+QUALITY_COLUMNS = ("fid", "kid", "kid_std", "classifier_score", "precision", "recall")
+METRICS_COLUMNS = ("epoch", "step", "d_loss", "g_loss", "images_per_s", "epoch_seconds", *QUALITY_COLUMNS)
+EVAL_SAMPLES = 5000
+EVAL_SEED = 0
 
 
 class NonFiniteLossError(RuntimeError):
@@ -60,6 +70,29 @@ class StopOnNonFinite(keras.callbacks.Callback):
                 raise NonFiniteLossError(f"{name} became {float(value)} at step {step}")
 
 
+class QualityMetrics(keras.callbacks.Callback):
+    """After epoch 1, every ``eval_every`` epochs and the last: FID, KID, … of the generator, into the logs."""
+
+    def __init__(self, reference_images: np.ndarray, config):
+        super().__init__()
+        from ganzoo.metrics.evaluate import Evaluator
+        self.evaluator = Evaluator(reference_images, config.dataset, EVAL_SEED)
+        self.every, self.epochs = config.eval_every, config.epochs
+        self.latents = latent_vectors(EVAL_SEED, EVAL_SAMPLES, config.latent_dim)
+
+    def on_epoch_end(self, epoch, logs=None):
+        done = epoch + 1
+        if done != 1 and done % self.every and done != self.epochs:
+            return
+        images = np.concatenate([np.asarray(self.model.generator(self.latents[i:i + 500], training=False))
+                                 for i in range(0, len(self.latents), 500)])
+        metrics = self.evaluator.score(to_uint8(images))
+        logs.update({k: getattr(metrics, k) for k in QUALITY_COLUMNS if getattr(metrics, k) is not None})
+        log.info("epoch %d: FID %.2f, KID %.4f ± %.4f, classifier score %.2f, precision %.3f, recall %.3f",
+                 done, metrics.fid, metrics.kid, metrics.kid_std, metrics.classifier_score, metrics.precision,
+                 metrics.recall)
+
+
 class SampleGrid(keras.callbacks.Callback):
     """After every epoch, a grid of images from the same fixed latents."""
 
@@ -90,16 +123,31 @@ class MetricsCSV(keras.callbacks.Callback):
             writer.writerow([_format(row.get(column)) for column in METRICS_COLUMNS])
 
 
+BEST, BEST_RECORD = "best.npz", "best.json"
+
+
 class CheckpointWriter(keras.callbacks.Callback):
-    """A checkpoint after every epoch."""
+    """A checkpoint after every epoch; a copy of it as best.npz when its FID is the best so far."""
 
     def __init__(self, run: RunDirectory):
         super().__init__()
         self.run = run
 
     def on_epoch_end(self, epoch, logs=None):
-        save_checkpoint(self.run.checkpoints, self.model.checkpoint_variables(),
-                        CheckpointInfo(step=self.model.step, epoch=epoch + 1))
+        path = save_checkpoint(self.run.checkpoints, self.model.checkpoint_variables(),
+                               CheckpointInfo(step=self.model.step, epoch=epoch + 1))
+        fid = (logs or {}).get("fid")
+        if fid is not None and fid < best_fid(self.run):
+            with atomic_path(self.run.checkpoints / BEST) as tmp:
+                shutil.copyfile(path, tmp)
+            with atomic_path(self.run.checkpoints / BEST_RECORD) as tmp:
+                tmp.write_text(json.dumps({"fid": fid, "step": self.model.step, "epoch": epoch + 1}) + "\n")
+
+
+def best_fid(run: RunDirectory) -> float:
+    """The FID of ``checkpoints/best.npz``, or infinity when there is none yet."""
+    record = run.checkpoints / BEST_RECORD
+    return json.loads(record.read_text())["fid"] if record.exists() else math.inf
 
 
 def _format(value) -> str:

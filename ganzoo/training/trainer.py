@@ -41,6 +41,7 @@ class TrainRequest:
     discriminator: str | None = None
     loss: str | None = None
     options: dict[str, Any] = field(default_factory=dict)  # latent_dim, batch_size, epochs, lr, beta_1, beta_2, seed
+    eval_every: Optional[int] = None
     image_size: int | None = None
     channels: int | None = None
     run_dir: Path | None = None
@@ -109,7 +110,7 @@ def _prepare_resume(request: TrainRequest) -> tuple[TrainConfig, RunDirectory, A
     if checkpoint is not None and read_info(checkpoint).epoch > epochs:
         raise UserError(f"cannot resume {run.path} with --epochs {epochs}: it has completed "
                         f"{read_info(checkpoint).epoch} epochs")
-    config = replace(stored, epochs=epochs)
+    config = replace(stored, epochs=epochs, eval_every=request.eval_every or stored.eval_every)
     dataset = open_dataset(config.dataset, size=config.image_size, channels=config.channels)
     _check_spec(config, dataset)
     return config, run, dataset
@@ -125,6 +126,9 @@ def _resolve(request: TrainRequest) -> tuple[TrainConfig, Any]:
     loss_plugin = discovery.find_plugin("ganzoo.losses", loss_name)
     loss = discovery.load_plugin(loss_plugin)
     dataset = open_dataset(request.dataset, size=request.image_size, channels=request.channels)
+    if request.eval_every and dataset.info.spec.shape != (28, 28, 1):
+        raise UserError(f"--eval-every needs 28x28x1 images (the metrics' MNIST feature network); "
+                        f"{request.dataset} has {'x'.join(map(str, dataset.info.spec.shape))}")
     resolved = settings.resolve_settings(request.options, getattr(loss, "defaults", None) or TrainingDefaults(),
                                          arch_defaults, images=dataset.info.size)
     if dataset.info.size < resolved["batch_size"]:
@@ -134,6 +138,7 @@ def _resolve(request: TrainRequest) -> tuple[TrainConfig, Any]:
         architecture=request.architecture or generator, generator=generator, discriminator=discriminator,
         loss=loss_name, dataset=request.dataset, image_size=request.image_size, channels=request.channels,
         image_spec=dataset.info.spec, dataset_size=dataset.info.size, seed=request.options.get("seed") or 0,
+        eval_every=request.eval_every,
         plugins={f"{p.group}:{p.name}": f"{p.distribution} {p.version}" for p in (g_plugin, d_plugin, loss_plugin)},
         ganzoo_version=__version__, **{k: resolved[k] for k in
                                       ("latent_dim", "batch_size", "epochs", "lr", "beta_1", "beta_2")})
@@ -192,7 +197,8 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
         log.info("nothing to train: the run has completed its %d epochs (pass --epochs to extend it)", config.epochs)
         return _finish(gan, run, config, spe)
 
-    callbacks = [cb.Throughput(config.batch_size), cb.StopOnNonFinite(),
+    quality = [cb.QualityMetrics(images, config)] if config.eval_every else []
+    callbacks = [cb.Throughput(config.batch_size), cb.StopOnNonFinite(), *quality,
                  cb.SampleGrid(run, latent_vectors(config.seed + GRID_SEED_OFFSET, GRID_SIZE, config.latent_dim)),
                  cb.MetricsCSV(run),
                  keras.callbacks.TensorBoard(str(run.tensorboard), write_graph=False),
