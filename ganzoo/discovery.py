@@ -18,6 +18,8 @@ from ganzoo.interfaces import GROUPS
 
 #: Set to 1 to load only ganzoo's own plugins (debugging, tests).
 DISABLE_AUTOLOAD_ENV = "GANZOO_DISABLE_PLUGIN_AUTOLOAD"
+#: Comma-separated distribution names: only these third-party distributions may load (plugins run code on import).
+ALLOW_ENV = "GANZOO_ALLOW_PLUGINS"
 FIRST_PARTY = "ganzoo"
 
 GROUP_NOUNS = {
@@ -71,14 +73,36 @@ def _normalize(name: str) -> str:
     return name.lower().replace("_", "-").replace(".", "-")
 
 
-def discover_plugins(group: str | None = None) -> list[Plugin]:
-    """All registered plugins (of one group, or of every ganzoo group), sorted, without importing them."""
+def allowed_distributions() -> set[str] | None:
+    """The allow-list from GANZOO_ALLOW_PLUGINS (normalised names), or None when every distribution may load."""
+    value = os.environ.get(ALLOW_ENV)
+    if value is None:
+        return None
+    return {_normalize(name.strip()) for name in value.split(",") if name.strip()}
+
+
+def _may_load(dist_name: str) -> bool:
+    if _normalize(dist_name) == FIRST_PARTY:
+        return True
+    if autoload_disabled():
+        return False
+    allowed = allowed_distributions()
+    return allowed is None or _normalize(dist_name) in allowed
+
+
+def discover_plugins(group: str | None = None, *, excluded: set | None = None) -> list[Plugin]:
+    """All registered plugins (of one group, or of every ganzoo group), sorted, without importing them.
+
+    Distributions that the autoload settings keep out are skipped; pass a set
+    as ``excluded`` to collect their names.
+    """
     groups = [group] if group else list(GROUPS)
-    first_party_only = autoload_disabled()
     found: dict[tuple, Plugin] = {}
     for dist in metadata.distributions():
         dist_name = dist.metadata["Name"] or "?"
-        if first_party_only and _normalize(dist_name) != FIRST_PARTY:
+        if not _may_load(dist_name):
+            if excluded is not None and any(ep.group in groups for ep in dist.entry_points):
+                excluded.add(dist_name)
             continue
         for ep in dist.entry_points:
             if ep.group in groups:

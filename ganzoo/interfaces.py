@@ -77,7 +77,9 @@ class LossContext:
     """What a loss sees for one training step (tensors are TensorFlow tensors).
 
     ``discriminator`` is the model itself, so that penalties which need
-    gradients with respect to its inputs (WGAN-GP, R1) can call it again.
+    gradients with respect to its inputs (WGAN-GP, R1) can call it again;
+    ``seed_generator`` is the run's checkpointed ``keras.random.SeedGenerator``
+    for any randomness a loss needs (pass it as ``seed=`` to ``keras.random``).
     """
 
     real_images: Any
@@ -86,14 +88,18 @@ class LossContext:
     fake_logits: Any
     discriminator: keras.Model
     labels: Any = None
+    seed_generator: Any = None
 
 
 class Loss:
     """A GAN objective: a pair of scalar losses computed from a :class:`LossContext`.
 
     Subclass it (or any object with the same attributes) and register an
-    instance in ``ganzoo.losses``. ``defaults`` override the architecture's;
-    ``discriminator_steps`` discriminator updates run per generator update.
+    instance in ``ganzoo.losses``. ``defaults`` override the architecture's.
+    With ``discriminator_steps`` = 1 both networks are updated from one forward
+    pass (as TensorFlow's DCGAN tutorial does); with k > 1 the loop makes k
+    discriminator updates, each with fresh latents on the same real batch,
+    then one generator update.
     """
 
     defaults: TrainingDefaults = TrainingDefaults()

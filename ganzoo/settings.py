@@ -39,6 +39,7 @@ class TrainConfig:
     image_spec: ImageSpec | None = None
     dataset_size: int | None = None
     eval_every: int | None = None  # quality metrics after epoch 1, every N epochs and the last
+    r1: float = 0.0  # R1 penalty weight gamma on the discriminator (0: off)
     plugins: dict[str, str] = field(default_factory=dict)  # "group:name" -> "distribution version"
     ganzoo_version: str = ""
 

@@ -111,3 +111,14 @@ def test_list_and_help_never_import_tensorflow(plugins):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env={**__import__("os").environ, **pythonpath_with(plugins)})
     assert result.returncode == 0, result.stderr
+
+
+def test_the_allow_list_admits_only_named_distributions(plugins, monkeypatch):
+    monkeypatch.setenv(discovery.ALLOW_ENV, "GoodPlug")  # names compare case- and separator-insensitively
+    excluded = set()
+    names = {p.name for p in discovery.discover_plugins("ganzoo.generators", excluded=excluded)}
+    assert names == {"dcgan", "tiny"} and excluded == {"brokenplug", "wrongplug"}
+    listed = run_cli("list", env={**pythonpath_with(plugins), discovery.ALLOW_ENV: "goodplug"})
+    assert listed.returncode == 0 and "not loaded (not in GANZOO_ALLOW_PLUGINS): brokenplug, wrongplug" in listed.stderr
+    monkeypatch.setenv(discovery.ALLOW_ENV, "")
+    assert {p.distribution for p in discovery.discover_plugins()} == {"ganzoo"}

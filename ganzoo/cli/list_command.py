@@ -13,9 +13,12 @@ from ganzoo.interfaces import GROUPS
               help="Import and build every plugin and report the broken ones (imports TensorFlow).")
 def list_command(check: bool) -> None:
     """List plugins by group with their distribution and version."""
-    plugins = discovery.discover_plugins()
-    if discovery.autoload_disabled():
-        click.echo(f"third-party plugins are off ({discovery.DISABLE_AUTOLOAD_ENV} is set)", err=True)
+    excluded: set[str] = set()
+    plugins = discovery.discover_plugins(excluded=excluded)
+    if excluded:
+        reason = (f"{discovery.DISABLE_AUTOLOAD_ENV} is set" if discovery.autoload_disabled()
+                  else f"not in {discovery.ALLOW_ENV}")
+        click.echo(f"not loaded ({reason}): {', '.join(sorted(excluded))}", err=True)
     problems = {}
     if check:
         from ganzoo.plugin_check import check_plugin

@@ -32,11 +32,13 @@ BETA = click.FloatRange(min=0, max=1, max_open=True)
 @click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path),
               help="The run directory itself (default: runs/<arch>-<dataset>-<time>).")
 @click.option("--resume", is_flag=True, help="Continue the run in --run-dir from its last checkpoint.")
+@click.option("--r1", type=click.FloatRange(min=0), metavar="GAMMA",
+              help="R1 penalty on the discriminator, GAMMA/2 * E||grad D(real)||^2, with any loss (default off).")
 @click.option("--eval-every", type=POSITIVE_INT, metavar="N",
               help="Quality metrics (FID, KID, …) after epoch 1, every N epochs and the last; keeps the "
                    "checkpoint with the best FID as checkpoints/best.npz. 28x28x1 data only.")
 def train_command(architecture, dataset, epochs, batch_size, lr, beta_1, beta_2, latent_dim, loss, generator,
-                  discriminator, image_size, channels, seed, run_dir, resume, eval_every) -> None:
+                  discriminator, image_size, channels, seed, run_dir, resume, r1, eval_every) -> None:
     """Train ARCH (a generator and discriminator registered under that name) on a dataset.
 
     \b
@@ -54,7 +56,7 @@ def train_command(architecture, dataset, epochs, batch_size, lr, beta_1, beta_2,
         options={"latent_dim": latent_dim, "batch_size": batch_size, "epochs": epochs, "lr": lr,
                  "beta_1": beta_1, "beta_2": beta_2, "seed": seed},
         image_size=image_size, channels=int(channels) if channels else None, run_dir=run_dir, resume=resume,
-        eval_every=eval_every)
+        eval_every=eval_every, r1=r1)
     config, run, data = prepare(request)
 
     def announce() -> None:
@@ -65,7 +67,7 @@ def train_command(architecture, dataset, epochs, batch_size, lr, beta_1, beta_2,
         click.echo(f"training {config.generator}/{config.discriminator} with loss {config.loss}: "
                    f"{config.epochs} epochs, batch {config.batch_size}, Adam lr {config.lr:g} "
                    f"(beta_1 {config.beta_1:g}, beta_2 {config.beta_2:g}), latent {config.latent_dim}, "
-                   f"seed {config.seed}", err=True)
+                   f"seed {config.seed}" + (f", R1 {config.r1:g}" if config.r1 else ""), err=True)
 
     started = time.perf_counter()
     try:

@@ -12,11 +12,12 @@ from ganzoo.interfaces import Loss, LossContext
 
 
 class GAN(keras.Model):
-    """Generator + discriminator trained together by simultaneous updates (as TF's DCGAN tutorial)."""
+    """Generator + discriminator trained together, by the loss's rules (see ganzoo.interfaces.Loss)."""
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, loss: Loss, latent_dim: int,
-                 seed: int, **kwargs):
+                 seed: int, r1_gamma: float = 0.0, **kwargs):
         super().__init__(**kwargs)
+        self.r1_gamma = r1_gamma
         self.generator = generator
         self.discriminator = discriminator
         self.gan_loss = loss
@@ -51,18 +52,67 @@ class GAN(keras.Model):
 
     def train_step(self, data):
         real_images = data
-        batch_size = tf.shape(real_images)[0]
-        z = keras.random.normal((batch_size, self.latent_dim), seed=self.latent_seed)
-        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake_images = self.generator(z, training=True)
-            real_logits = self.discriminator(real_images, training=True)
-            fake_logits = self.discriminator(fake_images, training=True)
-            ctx = LossContext(real_images, fake_images, real_logits, fake_logits, self.discriminator)
-            d_loss = self.gan_loss.discriminator_loss(ctx)
-            g_loss = self.gan_loss.generator_loss(ctx)
-        d_vars, g_vars = self.discriminator.trainable_variables, self.generator.trainable_variables
-        self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars))
-        self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars))
+        if getattr(self.gan_loss, "discriminator_steps", 1) == 1:
+            d_loss, g_loss = self._simultaneous_step(real_images)
+        else:
+            for _ in range(self.gan_loss.discriminator_steps):
+                d_loss = self._discriminator_step(real_images)
+            g_loss = self._generator_step(real_images)
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
+
+    def _latents(self, real_images):
+        return keras.random.normal((tf.shape(real_images)[0], self.latent_dim), seed=self.latent_seed)
+
+    def _context(self, real_images, fake_images, real_logits, fake_logits) -> LossContext:
+        return LossContext(real_images, fake_images, real_logits, fake_logits, self.discriminator,
+                           seed_generator=self.latent_seed)
+
+    def _real_logits_and_r1(self, real_images):
+        """Discriminator logits on real images, and the R1 penalty (gamma/2 E||grad_x D(x)||^2) if enabled."""
+        if not self.r1_gamma:
+            return self.discriminator(real_images, training=True), 0.0
+        with tf.GradientTape() as tape:
+            tape.watch(real_images)
+            real_logits = self.discriminator(real_images, training=True)
+            total = tf.reduce_sum(real_logits)  # inside the tape, or it records no path to the input
+        gradients = tape.gradient(total, real_images)
+        penalty = tf.reduce_mean(tf.reduce_sum(tf.square(gradients), axis=[1, 2, 3]))
+        return real_logits, 0.5 * self.r1_gamma * penalty
+
+    def _simultaneous_step(self, real_images):
+        z = self._latents(real_images)
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake_images = self.generator(z, training=True)
+            real_logits, r1 = self._real_logits_and_r1(real_images)
+            fake_logits = self.discriminator(fake_images, training=True)
+            ctx = self._context(real_images, fake_images, real_logits, fake_logits)
+            d_loss = self.gan_loss.discriminator_loss(ctx) + r1
+            g_loss = self.gan_loss.generator_loss(ctx)
+        self._apply(self.d_optimizer, d_tape, d_loss, self.discriminator)
+        self._apply(self.g_optimizer, g_tape, g_loss, self.generator)
+        return d_loss, g_loss
+
+    def _discriminator_step(self, real_images):
+        fake_images = self.generator(self._latents(real_images), training=True)
+        with tf.GradientTape() as tape:
+            real_logits, r1 = self._real_logits_and_r1(real_images)
+            fake_logits = self.discriminator(fake_images, training=True)
+            d_loss = self.gan_loss.discriminator_loss(
+                self._context(real_images, fake_images, real_logits, fake_logits)) + r1
+        self._apply(self.d_optimizer, tape, d_loss, self.discriminator)
+        return d_loss
+
+    def _generator_step(self, real_images):
+        with tf.GradientTape() as tape:
+            fake_images = self.generator(self._latents(real_images), training=True)
+            fake_logits = self.discriminator(fake_images, training=True)
+            g_loss = self.gan_loss.generator_loss(self._context(real_images, fake_images, None, fake_logits))
+        self._apply(self.g_optimizer, tape, g_loss, self.generator)
+        return g_loss
+
+    @staticmethod
+    def _apply(optimizer, tape, loss, model):
+        variables = model.trainable_variables
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))

@@ -42,6 +42,7 @@ class TrainRequest:
     loss: str | None = None
     options: dict[str, Any] = field(default_factory=dict)  # latent_dim, batch_size, epochs, lr, beta_1, beta_2, seed
     eval_every: Optional[int] = None
+    r1: Optional[float] = None
     image_size: int | None = None
     channels: int | None = None
     run_dir: Path | None = None
@@ -96,7 +97,8 @@ def _prepare_resume(request: TrainRequest) -> tuple[TrainConfig, RunDirectory, A
         raise UserError(f"cannot read {run.config}: {error}") from None
     requested = {"architecture": request.architecture, "generator": request.generator,
                  "discriminator": request.discriminator, "loss": request.loss, "dataset": request.dataset,
-                 "image_size": request.image_size, "channels": request.channels, **request.options}
+                 "image_size": request.image_size, "channels": request.channels, "r1": request.r1,
+                 **request.options}
     if request.architecture and not request.generator:
         requested["generator"] = request.architecture
     if request.architecture and not request.discriminator:
@@ -138,7 +140,7 @@ def _resolve(request: TrainRequest) -> tuple[TrainConfig, Any]:
         architecture=request.architecture or generator, generator=generator, discriminator=discriminator,
         loss=loss_name, dataset=request.dataset, image_size=request.image_size, channels=request.channels,
         image_spec=dataset.info.spec, dataset_size=dataset.info.size, seed=request.options.get("seed") or 0,
-        eval_every=request.eval_every,
+        eval_every=request.eval_every, r1=request.r1 or 0.0,
         plugins={f"{p.group}:{p.name}": f"{p.distribution} {p.version}" for p in (g_plugin, d_plugin, loss_plugin)},
         ganzoo_version=__version__, **{k: resolved[k] for k in
                                       ("latent_dim", "batch_size", "epochs", "lr", "beta_1", "beta_2")})
@@ -180,7 +182,7 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
     run.create()
     if not run.config.exists() or run.config.read_text() != config.to_json():
         _write_atomically(run.config, config.to_json())
-    gan = GAN(generator, discriminator, loss, config.latent_dim, config.seed)
+    gan = GAN(generator, discriminator, loss, config.latent_dim, config.seed, r1_gamma=config.r1)
     gan.compile(d_optimizer=_adam(keras, config), g_optimizer=_adam(keras, config), jit_compile=False)
     gan.build_optimizers()
     if on_start:
