@@ -16,15 +16,22 @@ from ganzoo.interfaces import ImageSpec, Loss
 def build_generator(plugin: Plugin, factory: Any, spec: ImageSpec, latent_dim: int) -> keras.Model:
     """Call a generator factory and check its model maps [N, latent_dim] to [N, H, W, C]."""
     model = _call(plugin, factory, spec, latent_dim=latent_dim)
-    _expect_shape(plugin, model, np.zeros((2, latent_dim), np.float32), (2, *spec.shape))
+    _expect_shape(plugin, model, _with_labels(model, spec, np.zeros((2, latent_dim), np.float32)), (2, *spec.shape))
     return model
 
 
 def build_discriminator(plugin: Plugin, factory: Any, spec: ImageSpec) -> keras.Model:
     """Call a discriminator factory and check its model maps [N, H, W, C] to logits [N, 1]."""
     model = _call(plugin, factory, spec)
-    _expect_shape(plugin, model, np.zeros((2, *spec.shape), np.float32), (2, 1))
+    _expect_shape(plugin, model, _with_labels(model, spec, np.zeros((2, *spec.shape), np.float32)), (2, 1))
     return model
+
+
+def _with_labels(model: keras.Model, spec: ImageSpec, probe: np.ndarray):
+    """The probe input, plus integer labels for a conditional model (one with a second input)."""
+    if len(model.inputs) != 2:
+        return probe
+    return [probe, np.arange(len(probe), dtype=np.int64) % max(spec.num_classes or 1, 1)]
 
 
 def check_loss(plugin: Plugin, loss: Any) -> Loss:
@@ -55,7 +62,7 @@ def _call(plugin: Plugin, factory: Any, spec: ImageSpec, **kwargs) -> keras.Mode
     return model
 
 
-def _expect_shape(plugin: Plugin, model: keras.Model, probe: np.ndarray, expected: tuple) -> None:
+def _expect_shape(plugin: Plugin, model: keras.Model, probe, expected: tuple) -> None:
     try:
         shape = tuple(model(probe, training=False).shape)
     except Exception as error:

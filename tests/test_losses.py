@@ -42,7 +42,7 @@ def test_r1_penalty_matches_a_hand_computation():
     gan = GAN(keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Reshape((2, 2, 1))]),
               _linear_discriminator(weights), discovery.load("ganzoo.losses", "nonsaturating"), 3, 0, r1_gamma=4.0)
     import tensorflow as tf
-    _, penalty = gan._real_logits_and_r1(tf.constant(np.ones((5, 2, 2, 1), np.float32)))
+    _, penalty = gan._real_logits_and_r1(tf.constant(np.ones((5, 2, 2, 1), np.float32)), None)
     assert float(penalty) == pytest.approx(4.0 / 2 * np.sum(np.square(weights)), rel=1e-5)
 
 

@@ -45,9 +45,10 @@ def to_display(images: np.ndarray, info: GeneratorInfo) -> np.ndarray:
 
 
 def labels_for(label: Optional[int], n: int, info: GeneratorInfo) -> Optional[np.ndarray]:
-    """``n`` copies of ``label``, checked against the generator."""
+    """``n`` copies of ``label``, checked against the generator; for a conditional generator without a
+    label, every class in turn (a grid then shows one class per column)."""
     if label is None:
-        return None
+        return np.arange(n, dtype=np.int64) % info.num_classes if info.conditional else None
     if info.conditional and not 0 <= label < info.num_classes:
         raise UserError(f"--label {label} is out of range: this generator has classes 0..{info.num_classes - 1}")
     return np.full(n, label, np.int64)
@@ -67,7 +68,8 @@ def sample_to_path(generate: Generate, info: GeneratorInfo, output: str | os.Pat
         z = latent_vectors(seed, n, info.latent_dim)
         images = generate_in_batches(generate, z, labels, batch_size)
         if suffix == ".png":
-            save_grid(to_display(images, info), output, columns=math.ceil(math.sqrt(n)))
+            per_row = info.num_classes if info.conditional and label is None else math.ceil(math.sqrt(n))
+            save_grid(to_display(images, info), output, columns=per_row)
             return f"a grid of {n} images"
         if suffix == ".npy":
             with atomic_path(output) as tmp:

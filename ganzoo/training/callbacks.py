@@ -79,12 +79,18 @@ class QualityMetrics(keras.callbacks.Callback):
         self.evaluator = Evaluator(reference_images, config.dataset, EVAL_SEED)
         self.every, self.epochs = config.eval_every, config.epochs
         self.latents = latent_vectors(EVAL_SEED, EVAL_SAMPLES, config.latent_dim)
+        classes = config.image_spec.num_classes or 1
+        self.labels = np.arange(EVAL_SAMPLES, dtype=np.int64) % classes  # balanced, if the model is conditional
+
+    def _inputs(self, start: int, stop: int):
+        z = self.latents[start:stop]
+        return [z, self.labels[start:stop]] if self.model.conditional else z
 
     def on_epoch_end(self, epoch, logs=None):
         done = epoch + 1
         if done != 1 and done % self.every and done != self.epochs:
             return
-        images = np.concatenate([np.asarray(self.model.generator(self.latents[i:i + 500], training=False))
+        images = np.concatenate([np.asarray(self.model.generator(self._inputs(i, i + 500), training=False))
                                  for i in range(0, len(self.latents), 500)])
         metrics = self.evaluator.score(to_uint8(images))
         logs.update({k: getattr(metrics, k) for k in QUALITY_COLUMNS if getattr(metrics, k) is not None})
@@ -94,16 +100,21 @@ class QualityMetrics(keras.callbacks.Callback):
 
 
 class SampleGrid(keras.callbacks.Callback):
-    """After every epoch, a grid of images from the same fixed latents."""
+    """After every epoch, a grid of images from the same fixed latents (a row per class if conditional)."""
 
-    def __init__(self, run: RunDirectory, fixed_latents: np.ndarray):
+    def __init__(self, run: RunDirectory, fixed_latents: np.ndarray, num_classes: int = 0):
         super().__init__()
         self.run = run
-        self.fixed_latents = fixed_latents
+        self.inputs = fixed_latents
+        self.columns = None
+        if num_classes:
+            self.columns = math.ceil(len(fixed_latents) / num_classes)
+            labels = np.repeat(np.arange(num_classes), self.columns)
+            self.inputs = [np.resize(fixed_latents, (len(labels), fixed_latents.shape[1])), labels]
 
     def on_epoch_end(self, epoch, logs=None):
-        images = self.model.generator(self.fixed_latents, training=False)
-        save_grid(to_uint8(np.asarray(images)), self.run.sample_grid(epoch + 1), scale=2)
+        images = self.model.generator(self.inputs, training=False)
+        save_grid(to_uint8(np.asarray(images)), self.run.sample_grid(epoch + 1), columns=self.columns, scale=2)
 
 
 class MetricsCSV(keras.callbacks.Callback):

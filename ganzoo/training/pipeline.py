@@ -16,9 +16,13 @@ def steps_per_epoch(num_images: int, batch_size: int) -> int:
 
 
 def training_batches(images: np.ndarray, batch_size: int, seed: int, first_epoch: int,
-                     skip_steps: int = 0) -> tf.data.Dataset:
-    """Endless batches of epochs ``first_epoch``, ``first_epoch + 1``, … (0-based), skipping ``skip_steps``."""
+                     skip_steps: int = 0, labels: np.ndarray | None = None) -> tf.data.Dataset:
+    """Endless batches of epochs ``first_epoch``, ``first_epoch + 1``, … (0-based), skipping ``skip_steps``.
+
+    Each element is a float image batch, or ``(images, labels)`` when ``labels`` are given.
+    """
     pixels = tf.constant(images)
+    classes = None if labels is None else tf.constant(labels, tf.int64)
     n = len(images)
     per_epoch = steps_per_epoch(n, batch_size)
 
@@ -27,7 +31,8 @@ def training_batches(images: np.ndarray, batch_size: int, seed: int, first_epoch
         return tf.data.Dataset.from_tensor_slices(tf.argsort(keys)[: per_epoch * batch_size])
 
     def to_float(indices):
-        return tf.cast(tf.gather(pixels, indices), tf.float32) / 127.5 - 1.0
+        batch = tf.cast(tf.gather(pixels, indices), tf.float32) / 127.5 - 1.0
+        return batch if classes is None else (batch, tf.gather(classes, indices))
 
     return (tf.data.Dataset.range(first_epoch, 2**62)
             .flat_map(epoch_order)

@@ -173,7 +173,8 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
     from ganzoo.training.pipeline import steps_per_epoch, training_batches
 
     keras.utils.set_random_seed(config.seed)
-    images = as_arrays(dataset).images
+    arrays = as_arrays(dataset)
+    images = arrays.images
     spec = config.image_spec or dataset.info.spec
     generator, discriminator = models.load_models(config.generator, config.discriminator, spec, config.latent_dim)
     loss_plugin = discovery.find_plugin("ganzoo.losses", config.loss)
@@ -183,6 +184,9 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
     if not run.config.exists() or run.config.read_text() != config.to_json():
         _write_atomically(run.config, config.to_json())
     gan = GAN(generator, discriminator, loss, config.latent_dim, config.seed, r1_gamma=config.r1)
+    labels = arrays.labels if gan.conditional else None
+    if gan.conditional and labels is None:
+        raise UserError(f"{config.generator} is a conditional generator: it needs a dataset with labels")
     gan.compile(d_optimizer=_adam(keras, config), g_optimizer=_adam(keras, config), jit_compile=False)
     gan.build_optimizers()
     if on_start:
@@ -201,7 +205,8 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
 
     quality = [cb.QualityMetrics(images, config)] if config.eval_every else []
     callbacks = [cb.Throughput(config.batch_size), cb.StopOnNonFinite(), *quality,
-                 cb.SampleGrid(run, latent_vectors(config.seed + GRID_SEED_OFFSET, GRID_SIZE, config.latent_dim)),
+                 cb.SampleGrid(run, latent_vectors(config.seed + GRID_SEED_OFFSET, GRID_SIZE, config.latent_dim),
+                               spec.num_classes if gan.conditional else 0),
                  cb.MetricsCSV(run),
                  keras.callbacks.TensorBoard(str(run.tensorboard), write_graph=False),
                  cb.CheckpointWriter(run), *extra_callbacks]
@@ -209,12 +214,12 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
     try:
         first_epoch, skip = divmod(start_step, spe)
         if skip:  # resumed mid-epoch: finish that epoch first, without the batches already trained on
-            gan.fit(training_batches(images, config.batch_size, config.seed, first_epoch, skip),
+            gan.fit(training_batches(images, config.batch_size, config.seed, first_epoch, skip, labels),
                     epochs=first_epoch + 1, initial_epoch=first_epoch, steps_per_epoch=spe - skip,
                     callbacks=callbacks, verbose=verbose, shuffle=False)
             first_epoch += 1
         if first_epoch < config.epochs:
-            gan.fit(training_batches(images, config.batch_size, config.seed, first_epoch),
+            gan.fit(training_batches(images, config.batch_size, config.seed, first_epoch, labels=labels),
                     epochs=config.epochs, initial_epoch=first_epoch, steps_per_epoch=spe,
                     callbacks=callbacks, verbose=verbose, shuffle=False)
     except KeyboardInterrupt:

@@ -1,0 +1,173 @@
+"""Conformance checks for plugin authors: does a registered architecture or loss keep ganzoo's contract?
+
+In a plugin's own tests::
+
+    from ganzoo.testing import check_architecture, check_loss
+
+    def test_mygan_conforms(tmp_path):
+        check_architecture("mygan", tmp_path)
+
+or with the ``ganzoo_conformance`` pytest fixture, which pytest loads
+automatically wherever ganzoo is installed::
+
+    def test_mygan_conforms(ganzoo_conformance):
+        ganzoo_conformance.architecture("mygan")
+
+``check_architecture`` builds the generator and discriminator registered under
+a name for a grayscale and a colour spec (28x28x1 and 32x32x3, with 10
+classes), checks shapes and value ranges, runs one training step and checks
+that it changes both networks' weights, round-trips a checkpoint, and exports
+the generator to ONNX with ganzoo's parity check. ``check_loss`` trains two
+tiny networks for one step with a loss and checks the losses are finite and
+the weights move. Failures raise :class:`ConformanceError` naming the check.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ganzoo.interfaces import ImageSpec
+
+SPECS = (ImageSpec(28, 28, 1, 10), ImageSpec(32, 32, 3, 10))
+LATENT_DIM = 16
+BATCH = 8
+
+
+class ConformanceError(AssertionError):
+    """A plugin does not keep ganzoo's contract; the message says which check failed."""
+
+
+def check_architecture(name: str, workdir: Path, specs: Sequence[ImageSpec] = SPECS) -> None:
+    """Run every conformance check on the generator and discriminator registered as ``name``."""
+    for spec in specs:
+        _check_architecture_on(name, Path(workdir) / f"{spec.height}x{spec.width}x{spec.channels}", spec)
+
+
+def check_loss(name: str) -> None:
+    """One training step of two tiny networks with the loss ``name``: finite losses, weights that move."""
+    import keras
+
+    from ganzoo import discovery, models
+    spec = ImageSpec(8, 8, 1)
+    plugin = discovery.find_plugin("ganzoo.losses", name)
+    loss = models.check_loss(plugin, discovery.load_plugin(plugin))
+    generator = keras.Sequential([keras.Input((LATENT_DIM,), name="z"), keras.layers.Dense(64, activation="tanh"),
+                                  keras.layers.Reshape(spec.shape)])
+    discriminator = keras.Sequential([keras.Input(spec.shape), keras.layers.Flatten(), keras.layers.Dense(8),
+                                      keras.layers.LeakyReLU(), keras.layers.Dense(1)])
+    gan, logs = _one_step(generator, discriminator, loss, spec)
+    _expect(all(np.isfinite(v) for v in logs.values()), f"loss {name}: non-finite losses after one step: {logs}")
+
+
+def _check_architecture_on(name: str, workdir: Path, spec: ImageSpec) -> None:
+    import keras
+
+    from ganzoo import discovery, models
+    from ganzoo.training.checkpoint import CheckpointInfo, latest_checkpoint, load_checkpoint, save_checkpoint
+
+    label = f"{name} at {spec.height}x{spec.width}x{spec.channels}"
+    keras.utils.set_random_seed(0)
+    generator, discriminator = models.load_models(name, name, spec, LATENT_DIM)  # checks output shapes
+    conditional = len(generator.inputs) == 2
+    z = np.random.default_rng(0).standard_normal((BATCH, LATENT_DIM)).astype("float32") * 3
+    inputs = [z, np.arange(BATCH) % spec.num_classes] if conditional else z
+    images = np.asarray(generator(inputs, training=False))
+    _expect(images.min() >= -1 and images.max() <= 1, f"{label}: generator output outside [-1, 1]: "
+                                                       f"[{images.min():.3g}, {images.max():.3g}]")
+    _expect(np.isfinite(images).all() and images.std() > 0, f"{label}: generator output is constant or non-finite")
+
+    loss = discovery.load("ganzoo.losses", "nonsaturating")
+    before = [v.numpy() for v in (*generator.trainable_variables, *discriminator.trainable_variables)]
+    gan, logs = _one_step(generator, discriminator, loss, spec)
+    _expect(all(np.isfinite(v) for v in logs.values()), f"{label}: non-finite losses after one step: {logs}")
+    after = [v.numpy() for v in (*generator.trainable_variables, *discriminator.trainable_variables)]
+    moved = [not np.array_equal(a, b) for a, b in zip(before, after)]
+    g_count = len(generator.trainable_variables)
+    _expect(any(moved[:g_count]) and any(moved[g_count:]), f"{label}: one training step did not change "
+                                                           "both networks' weights")
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(workdir / "checkpoints", gan.checkpoint_variables(), CheckpointInfo(step=1, epoch=1))
+    fresh_generator, fresh_discriminator = models.load_models(name, name, spec, LATENT_DIM)
+    fresh = _compiled_gan(fresh_generator, fresh_discriminator, loss)
+    load_checkpoint(latest_checkpoint(workdir / "checkpoints"), fresh.checkpoint_variables())
+    restored = np.asarray(fresh_generator(inputs, training=False))
+    _expect(np.allclose(restored, np.asarray(generator(inputs, training=False)), atol=1e-6),
+            f"{label}: a checkpoint does not restore the generator")
+
+    _export_with_parity(name, spec, generator, workdir, label)
+
+
+def _compiled_gan(generator, discriminator, loss):
+    import keras
+
+    from ganzoo.training.gan import GAN
+    gan = GAN(generator, discriminator, loss, LATENT_DIM, seed=0)
+    gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
+    gan.build_optimizers()
+    return gan
+
+
+def _one_step(generator, discriminator, loss, spec: ImageSpec):
+    """Fit the GAN for exactly one step on random data; returns (gan, its logs)."""
+    gan = _compiled_gan(generator, discriminator, loss)
+    images = np.random.default_rng(1).uniform(-1, 1, (BATCH, *spec.shape)).astype("float32")
+    data = (images, np.arange(BATCH) % (spec.num_classes or 1)) if gan.conditional else images
+    history = gan.fit(_as_dataset(data), epochs=1, steps_per_epoch=1, verbose=0)
+    return gan, {k: float(v[-1]) for k, v in history.history.items()}
+
+
+def _as_dataset(data):
+    import tensorflow as tf
+    return tf.data.Dataset.from_tensors(data).repeat()
+
+
+def _export_with_parity(name, spec, generator, workdir: Path, label: str) -> None:
+    from ganzoo import discovery
+    from ganzoo.exporting import ExportVerificationError
+    from ganzoo.exporting.onnx_export import export_onnx
+    from ganzoo.settings import TrainConfig
+    from ganzoo.training.restore import TrainedGenerator
+    from ganzoo.training.run_directory import RunDirectory
+
+    run = RunDirectory(workdir / "run")
+    run.create()
+    config = TrainConfig(architecture=name, generator=name, discriminator=name, loss="nonsaturating",
+                         dataset="conformance", latent_dim=LATENT_DIM, batch_size=BATCH, epochs=1, lr=1e-3,
+                         beta_1=0.5, beta_2=0.999, seed=0, image_spec=spec)
+    run.config.write_text(config.to_json())
+    trained = TrainedGenerator(generator, config, 1, run, discovery.load("ganzoo.generators", name))
+    try:
+        export_onnx(trained, workdir / "generator.onnx")
+    except ExportVerificationError as error:
+        raise ConformanceError(f"{label}: ONNX export failed: {error}") from None
+
+
+def _expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConformanceError(message)
+
+
+class _Conformance:
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+
+    def architecture(self, name: str, specs: Sequence[ImageSpec] = SPECS) -> None:
+        check_architecture(name, self.workdir / name, specs)
+
+    def loss(self, name: str) -> None:
+        check_loss(name)
+
+
+try:  # the pytest fixture, registered through the `pytest11` entry point
+    import pytest
+
+    @pytest.fixture
+    def ganzoo_conformance(tmp_path) -> _Conformance:
+        """Conformance checks for ganzoo plugins: ``.architecture(name)``, ``.loss(name)``."""
+        return _Conformance(tmp_path)
+except ImportError:  # pragma: no cover - pytest is only needed to use the fixture
+    pass

@@ -1,0 +1,1 @@
+"""A class-conditional DCGAN for ganzoo, installed as a separate distribution (``pip install -e plugins/cdcgan``)."""

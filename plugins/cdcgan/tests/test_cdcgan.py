@@ -1,0 +1,55 @@
+"""The cdcgan plugin's own tests, written as a third party would: through ganzoo's CLI and conformance kit."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+from PIL import Image
+
+os.environ["GANZOO_OFFLINE"] = "1"
+
+
+def ganzoo(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "ganzoo", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_cdcgan_keeps_the_contract(ganzoo_conformance):
+    ganzoo_conformance.architecture("cdcgan")
+
+
+def test_train_export_and_sample_a_label(tmp_path):
+    from ganzoo.datasets.keras_datasets import mnist_5k
+    data = mnist_5k()
+    np.savez(tmp_path / "d.npz", x=data.images[::25, ..., 0], y=data.labels[::25])  # 200 images, 20 per digit
+    run = tmp_path / "run"
+    trained = ganzoo("train", "cdcgan", "--dataset", f"npz:{tmp_path / 'd.npz'}", "--epochs", "2", "--batch-size", "50",
+                     "--latent-dim", "8", "--run-dir", str(run))
+    assert trained.returncode == 0, trained.stderr
+    with Image.open(run / "samples" / "epoch-0002.png") as grid:  # a row per class: 10 rows of 28x28 at 2x
+        assert grid.size[1] == 2 * (10 * (28 + 2) + 2)
+
+    exported = ganzoo("export", str(run), "--output", str(tmp_path / "c.onnx"))
+    assert exported.returncode == 0, exported.stderr
+    model = onnx.load(tmp_path / "c.onnx")
+    assert [i.name for i in model.graph.input] == ["z", "label"]
+    assert model.graph.input[1].type.tensor_type.elem_type == onnx.TensorProto.INT64
+    assert {p.key: p.value for p in model.metadata_props}["ganzoo.num_classes"] == "10"
+
+    for label in ("7", "3"):
+        sampled = ganzoo("sample", str(tmp_path / "c.onnx"), "--label", label, "-n", "6",
+                         "--output", str(tmp_path / f"s{label}.npy"))
+        assert sampled.returncode == 0, sampled.stderr
+    sevens, threes = np.load(tmp_path / "s7.npy"), np.load(tmp_path / "s3.npy")
+    assert sevens.shape == (6, 28, 28, 1) and np.abs(sevens - threes).max() > 1e-3  # the label changes the image
+
+    out_of_range = ganzoo("sample", str(tmp_path / "c.onnx"), "--label", "12", "--output", str(tmp_path / "x.png"))
+    assert out_of_range.returncode == 2 and "classes 0..9" in out_of_range.stderr
+
+    evaluated = ganzoo("eval", str(tmp_path / "c.onnx"), "--dataset", "mnist-5k", "-n", "200", "--json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert len(json.loads(evaluated.stdout)["coverage"]) == 10

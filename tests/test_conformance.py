@@ -1,0 +1,41 @@
+"""Every registered architecture and loss passes the conformance kit that plugin authors use (timm-style)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ganzoo import discovery
+from ganzoo.testing import ConformanceError, check_architecture, check_loss
+
+ARCHITECTURES = sorted({p.name for p in discovery.discover_plugins("ganzoo.generators")}
+                       & {p.name for p in discovery.discover_plugins("ganzoo.discriminators")})
+LOSSES = sorted(p.name for p in discovery.discover_plugins("ganzoo.losses"))
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_architecture_conforms(name, tmp_path):
+    check_architecture(name, tmp_path)
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_loss_conforms(name):
+    check_loss(name)
+
+
+def test_the_fixture_is_available(ganzoo_conformance):
+    ganzoo_conformance.loss("hinge")
+
+
+def test_a_generator_outside_the_value_range_fails(fake_site, tmp_path):
+    from conftest import make_distribution
+    make_distribution(fake_site, "loudplug", "1.0",
+                      {"ganzoo.generators": {"loud": "loud_mod:generator"},
+                       "ganzoo.discriminators": {"loud": "ganzoo_dcgan.models:build_discriminator"}},
+                      {"loud_mod": """
+import keras
+def generator(spec, *, latent_dim):
+    return keras.Sequential([keras.Input((latent_dim,)), keras.layers.Dense(spec.height * spec.width * spec.channels),
+                             keras.layers.Reshape(spec.shape)])
+"""})
+    with pytest.raises(ConformanceError, match="generator output outside"):
+        check_architecture("loud", tmp_path)
