@@ -73,7 +73,8 @@ def train_command(architecture, dataset, epochs, batch_size, lr, beta_1, beta_2,
     try:
         result = train(config, run, data, verbose=1 if sys.stdout.isatty() else 2, on_start=announce)
     except TrainingInterrupted as interrupted:
-        click.echo(f"interrupted at step {interrupted.result.step}; checkpoint saved. Continue with: "
+        saved = "checkpoint saved" if interrupted.saved else "stopped at once, the last checkpoint is kept"
+        click.echo(f"interrupted at step {interrupted.result.step}; {saved}. Continue with: "
                    f"ganzoo train --resume --run-dir {run.path}", err=True)
         raise click.exceptions.Exit(130)
     except TrainingDiverged as diverged:

@@ -35,6 +35,41 @@ class NonFiniteLossError(RuntimeError):
     """A loss became NaN or infinite; the weights after that step are not kept."""
 
 
+class GracefulStop(keras.callbacks.Callback):
+    """Ctrl-C / SIGTERM as a request: training stops after the step in progress (TensorFlow is never
+    interrupted mid-operation). A second signal raises KeyboardInterrupt at once.
+
+    Installed as the signal handler by the trainer; sets ``model.mid_epoch_stop`` so that the
+    epoch-end writers skip an epoch that did not complete.
+    """
+
+    def __init__(self, steps_per_epoch: int):
+        super().__init__()
+        self.steps_per_epoch = steps_per_epoch
+        self.requested = False
+
+    def request(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.requested:
+            self.model.stop_training = True
+            self.model.mid_epoch_stop = self.model.step % self.steps_per_epoch != 0
+
+
+class EpochWriter(keras.callbacks.Callback):
+    """A callback that writes something for each completed epoch (never for one cut short)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not getattr(self.model, "mid_epoch_stop", False):
+            self.write_epoch(epoch, logs if logs is not None else {})
+
+    def write_epoch(self, epoch: int, logs: dict) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
 class Throughput(keras.callbacks.Callback):
     """images/s in the progress bar (running, per epoch) and in the epoch's logs."""
 
@@ -70,7 +105,7 @@ class StopOnNonFinite(keras.callbacks.Callback):
                 raise NonFiniteLossError(f"{name} became {float(value)} at step {step}")
 
 
-class QualityMetrics(keras.callbacks.Callback):
+class QualityMetrics(EpochWriter):
     """After epoch 1, every ``eval_every`` epochs and the last: FID, KID, … of the generator, into the logs."""
 
     def __init__(self, reference_images: np.ndarray, config):
@@ -86,7 +121,7 @@ class QualityMetrics(keras.callbacks.Callback):
         z = self.latents[start:stop]
         return [z, self.labels[start:stop]] if self.model.conditional else z
 
-    def on_epoch_end(self, epoch, logs=None):
+    def write_epoch(self, epoch, logs):
         done = epoch + 1
         if done != 1 and done % self.every and done != self.epochs:
             return
@@ -99,7 +134,7 @@ class QualityMetrics(keras.callbacks.Callback):
                  metrics.recall)
 
 
-class SampleGrid(keras.callbacks.Callback):
+class SampleGrid(EpochWriter):
     """After every epoch, a grid of images from the same fixed latents (a row per class if conditional)."""
 
     def __init__(self, run: RunDirectory, fixed_latents: np.ndarray, num_classes: int = 0):
@@ -112,19 +147,19 @@ class SampleGrid(keras.callbacks.Callback):
             labels = np.repeat(np.arange(num_classes), self.columns)
             self.inputs = [np.resize(fixed_latents, (len(labels), fixed_latents.shape[1])), labels]
 
-    def on_epoch_end(self, epoch, logs=None):
+    def write_epoch(self, epoch, logs):
         images = self.model.generator(self.inputs, training=False)
         save_grid(to_uint8(np.asarray(images)), self.run.sample_grid(epoch + 1), columns=self.columns, scale=2)
 
 
-class MetricsCSV(keras.callbacks.Callback):
+class MetricsCSV(EpochWriter):
     """One row per completed epoch in metrics.csv (appended, flushed at once)."""
 
     def __init__(self, run: RunDirectory):
         super().__init__()
         self.path = run.metrics
 
-    def on_epoch_end(self, epoch, logs=None):
+    def write_epoch(self, epoch, logs):
         new = not self.path.exists()
         with self.path.open("a", newline="") as f:
             writer = csv.writer(f)
@@ -137,14 +172,14 @@ class MetricsCSV(keras.callbacks.Callback):
 BEST, BEST_RECORD = "best.npz", "best.json"
 
 
-class CheckpointWriter(keras.callbacks.Callback):
+class CheckpointWriter(EpochWriter):
     """A checkpoint after every epoch; a copy of it as best.npz when its FID is the best so far."""
 
     def __init__(self, run: RunDirectory):
         super().__init__()
         self.run = run
 
-    def on_epoch_end(self, epoch, logs=None):
+    def write_epoch(self, epoch, logs):
         path = save_checkpoint(self.run.checkpoints, self.model.checkpoint_variables(),
                                CheckpointInfo(step=self.model.step, epoch=epoch + 1))
         fid = (logs or {}).get("fid")

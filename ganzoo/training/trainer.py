@@ -1,7 +1,8 @@
 """One training run, start to finish: resolve settings, build, restore, fit, finish.
 
 Nothing is lost: config.json is written before the first step, a checkpoint
-after every epoch (atomically), one more on Ctrl-C or SIGTERM, and a resume
+after every epoch (atomically), one more on Ctrl-C or SIGTERM (which stop
+after the step in progress, outside TensorFlow's code), and a resume
 continues from the newest checkpoint with the same step count, optimizer
 state and data order.
 """
@@ -59,11 +60,13 @@ class TrainResult:
 
 
 class TrainingInterrupted(Exception):
-    """Ctrl-C or SIGTERM; a checkpoint has been saved."""
+    """Ctrl-C or SIGTERM: training stopped after the step in progress, and a checkpoint was saved
+    (``saved``); a second signal stops at once, keeping the last checkpoint written before."""
 
-    def __init__(self, result: TrainResult):
+    def __init__(self, result: TrainResult, saved: bool = True):
         super().__init__(f"interrupted at step {result.step}")
         self.result = result
+        self.saved = saved
 
 
 class TrainingDiverged(Exception):
@@ -204,13 +207,14 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
         return _finish(gan, run, config, spe)
 
     quality = [cb.QualityMetrics(images, config)] if config.eval_every else []
-    callbacks = [cb.Throughput(config.batch_size), cb.StopOnNonFinite(), *quality,
+    stop = cb.GracefulStop(spe)
+    callbacks = [stop, cb.Throughput(config.batch_size), cb.StopOnNonFinite(), *quality,
                  cb.SampleGrid(run, latent_vectors(config.seed + GRID_SEED_OFFSET, GRID_SIZE, config.latent_dim),
                                spec.num_classes if gan.conditional else 0),
                  cb.MetricsCSV(run),
                  keras.callbacks.TensorBoard(str(run.tensorboard), write_graph=False),
                  cb.CheckpointWriter(run), *extra_callbacks]
-    previous_sigterm = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    previous = {sig: signal.signal(sig, stop.request) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         first_epoch, skip = divmod(start_step, spe)
         if skip:  # resumed mid-epoch: finish that epoch first, without the batches already trained on
@@ -218,19 +222,24 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
                     epochs=first_epoch + 1, initial_epoch=first_epoch, steps_per_epoch=spe - skip,
                     callbacks=callbacks, verbose=verbose, shuffle=False)
             first_epoch += 1
-        if first_epoch < config.epochs:
+        if first_epoch < config.epochs and not stop.requested:
             gan.fit(training_batches(images, config.batch_size, config.seed, first_epoch, labels=labels),
                     epochs=config.epochs, initial_epoch=first_epoch, steps_per_epoch=spe,
                     callbacks=callbacks, verbose=verbose, shuffle=False)
-    except KeyboardInterrupt:
-        save_checkpoint(run.checkpoints, gan.checkpoint_variables(), CheckpointInfo(gan.step, gan.step // spe))
-        raise TrainingInterrupted(TrainResult(run, config, gan.step, gan.step // spe)) from None
+    except KeyboardInterrupt:  # a second Ctrl-C: stopped at once, mid-step; the last checkpoint stays
+        last = latest_checkpoint(run.checkpoints)
+        step = read_info(last).step if last else 0
+        raise TrainingInterrupted(TrainResult(run, config, step, step // spe), saved=False) from None
     except cb.NonFiniteLossError as error:
         last = latest_checkpoint(run.checkpoints)
         kept = f"the last good checkpoint is {last}" if last else "no checkpoint had been written yet"
         raise TrainingDiverged(f"{error}; training stopped, {kept}") from None
     finally:
-        signal.signal(signal.SIGTERM, previous_sigterm)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if stop.requested:  # Ctrl-C or SIGTERM: the step in progress finished; keep it
+        save_checkpoint(run.checkpoints, gan.checkpoint_variables(), CheckpointInfo(gan.step, gan.step // spe))
+        raise TrainingInterrupted(TrainResult(run, config, gan.step, gan.step // spe))
     return _finish(gan, run, config, spe)
 
 
@@ -253,10 +262,6 @@ def _finish(gan, run: RunDirectory, config: TrainConfig, spe: int) -> TrainResul
                 frames.append(image.convert("L" if image.mode == "L" else "RGB"))
         save_gif(frames, run.progress_gif)
     return TrainResult(run, config, gan.step, gan.step // spe)
-
-
-def _raise_keyboard_interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 def _write_atomically(path: Path, text: str) -> None:
