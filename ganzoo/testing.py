@@ -116,7 +116,7 @@ def _one_step(generator, discriminator, loss, spec: ImageSpec):
     gan = _compiled_gan(generator, discriminator, loss)
     images = np.random.default_rng(1).uniform(-1, 1, (BATCH, *spec.shape)).astype("float32")
     data = (images, np.arange(BATCH) % (spec.num_classes or 1)) if gan.conditional else images
-    history = gan.fit(_as_dataset(data), epochs=1, steps_per_epoch=1, verbose=0)
+    history = gan.fit(_as_dataset(data), epochs=1, steps_per_epoch=1, verbose=0, shuffle=False)
     return gan, {k: float(v[-1]) for k, v in history.history.items()}
 
 
