@@ -1,7 +1,9 @@
 """Training settings and how they resolve.
 
-Precedence, highest first: command line > the loss's defaults > the
+Precedence, highest first: command line > recipe > the loss's defaults > the
 architecture's defaults > the core's (:data:`ganzoo.interfaces.CORE_DEFAULTS`).
+A recipe's values reach this module as if given on the command line, after
+the command line's own have been laid over them (ganzoo.cli.train_command).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class TrainConfig:
     dataset_size: int | None = None
     eval_every: int | None = None  # quality metrics after epoch 1, every N epochs and the last
     r1: float = 0.0  # R1 penalty weight gamma on the discriminator (0: off)
+    recipe: str | None = None  # "name@version" when the settings came from a recipe
     plugins: dict[str, str] = field(default_factory=dict)  # "group:name" -> "distribution version"
     ganzoo_version: str = ""
 

@@ -15,6 +15,7 @@ from ganzoo import __version__
 from ganzoo.cli.eval_command import eval_command
 from ganzoo.cli.export_command import export_command
 from ganzoo.cli.list_command import list_command
+from ganzoo.cli.recipes_command import recipes_command
 from ganzoo.cli.sample_command import sample_command
 from ganzoo.cli.train_command import train_command
 from ganzoo.errors import UserError
@@ -31,6 +32,7 @@ cli.add_command(train_command)
 cli.add_command(export_command)
 cli.add_command(sample_command)
 cli.add_command(eval_command)
+cli.add_command(recipes_command)
 
 
 def _configure_logging() -> None:

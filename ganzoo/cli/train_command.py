@@ -32,13 +32,15 @@ BETA = click.FloatRange(min=0, max=1, max_open=True)
 @click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path),
               help="The run directory itself (default: runs/<arch>-<dataset>-<time>).")
 @click.option("--resume", is_flag=True, help="Continue the run in --run-dir from its last checkpoint.")
+@click.option("--recipe", metavar="NAME", help="Take every setting from a recipe (see `ganzoo recipes`); "
+              "options given here override it.")
 @click.option("--r1", type=click.FloatRange(min=0), metavar="GAMMA",
               help="R1 penalty on the discriminator, GAMMA/2 * E||grad D(real)||^2, with any loss (default off).")
 @click.option("--eval-every", type=POSITIVE_INT, metavar="N",
               help="Quality metrics (FID, KID, …) after epoch 1, every N epochs and the last; keeps the "
                    "checkpoint with the best FID as checkpoints/best.npz. 28x28x1 data only.")
 def train_command(architecture, dataset, epochs, batch_size, lr, beta_1, beta_2, latent_dim, loss, generator,
-                  discriminator, image_size, channels, seed, run_dir, resume, r1, eval_every) -> None:
+                  discriminator, image_size, channels, seed, run_dir, resume, recipe, r1, eval_every) -> None:
     """Train ARCH (a generator and discriminator registered under that name) on a dataset.
 
     \b
@@ -51,12 +53,23 @@ def train_command(architecture, dataset, epochs, batch_size, lr, beta_1, beta_2,
     import_tensorflow()  # plugins import Keras: do it quietly, once
     from ganzoo.training.trainer import TrainingDiverged, TrainingInterrupted, TrainRequest, prepare, train
 
+    given = {"generator": generator, "discriminator": discriminator, "loss": loss, "dataset": dataset,
+             "latent_dim": latent_dim, "batch_size": batch_size, "epochs": epochs, "lr": lr, "beta_1": beta_1,
+             "beta_2": beta_2, "seed": seed, "image_size": image_size, "channels": int(channels) if channels else None,
+             "r1": r1, "eval_every": eval_every}
+    recipe_label = None
+    if recipe:
+        from ganzoo.recipes import load_recipe
+        loaded = load_recipe(recipe)
+        recipe_label = loaded.label
+        given = {k: v if v is not None else loaded.train.get(k) for k, v in given.items()}
+        architecture = architecture or loaded.train.get("generator")
     request = TrainRequest(
-        architecture=architecture, dataset=dataset, generator=generator, discriminator=discriminator, loss=loss,
-        options={"latent_dim": latent_dim, "batch_size": batch_size, "epochs": epochs, "lr": lr,
-                 "beta_1": beta_1, "beta_2": beta_2, "seed": seed},
-        image_size=image_size, channels=int(channels) if channels else None, run_dir=run_dir, resume=resume,
-        eval_every=eval_every, r1=r1)
+        architecture=architecture, dataset=given["dataset"], generator=given["generator"],
+        discriminator=given["discriminator"], loss=given["loss"],
+        options={k: given[k] for k in ("latent_dim", "batch_size", "epochs", "lr", "beta_1", "beta_2", "seed")},
+        image_size=given["image_size"], channels=given["channels"], run_dir=run_dir, resume=resume,
+        eval_every=given["eval_every"], r1=given["r1"], recipe=recipe_label)
     config, run, data = prepare(request)
 
     def announce() -> None:

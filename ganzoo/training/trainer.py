@@ -44,6 +44,7 @@ class TrainRequest:
     options: dict[str, Any] = field(default_factory=dict)  # latent_dim, batch_size, epochs, lr, beta_1, beta_2, seed
     eval_every: Optional[int] = None
     r1: Optional[float] = None
+    recipe: Optional[str] = None  # "name@version" of the recipe the settings came from
     image_size: int | None = None
     channels: int | None = None
     run_dir: Path | None = None
@@ -143,7 +144,7 @@ def _resolve(request: TrainRequest) -> tuple[TrainConfig, Any]:
         architecture=request.architecture or generator, generator=generator, discriminator=discriminator,
         loss=loss_name, dataset=request.dataset, image_size=request.image_size, channels=request.channels,
         image_spec=dataset.info.spec, dataset_size=dataset.info.size, seed=request.options.get("seed") or 0,
-        eval_every=request.eval_every, r1=request.r1 or 0.0,
+        eval_every=request.eval_every, r1=request.r1 or 0.0, recipe=request.recipe,
         plugins={f"{p.group}:{p.name}": f"{p.distribution} {p.version}" for p in (g_plugin, d_plugin, loss_plugin)},
         ganzoo_version=__version__, **{k: resolved[k] for k in
                                       ("latent_dim", "batch_size", "epochs", "lr", "beta_1", "beta_2")})
