@@ -22,7 +22,9 @@ class GeneratorSource:
 
 
 def open_generator(source: Path, device: str = "auto") -> GeneratorSource:
-    """Open ``source``; TensorFlow is imported only for a run directory."""
+    """Open ``source`` (a run directory, an .onnx file or ``zoo:NAME``); TensorFlow is imported only for a run."""
+    from ganzoo.zoo.shelf import resolve_source
+    source = resolve_source(source)
     if source.suffix.lower() == ".onnx" or source.is_file():
         from ganzoo_runtime.model import OnnxGenerator
         generator = OnnxGenerator(source, device)

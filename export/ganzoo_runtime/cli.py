@@ -27,24 +27,17 @@ def sample_onnx(model: str, output: str, *, n: int, seed: int, batch_size: int, 
     return f"wrote {what} to {output} (onnxruntime on {generator.device})"
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative")
-    return value
+def _int_at_least(minimum: int):
+    """An argparse type: an integer >= ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is not at least {minimum}")
+        return value
+    return parse
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -55,15 +48,15 @@ class _OneLineParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="ganzoo-sample", description=__doc__.splitlines()[0])
     parser.add_argument("model", metavar="MODEL.onnx", help="an ONNX generator exported by `ganzoo export`")
-    parser.add_argument("-n", type=_positive, default=64, help="number of images (default 64)")
-    parser.add_argument("--seed", type=_non_negative, default=0, help="latent seed (default 0)")
-    parser.add_argument("--batch-size", type=_positive, default=64, help="images per run of the model (default 64)")
+    parser.add_argument("-n", type=_int_at_least(1), default=64, help="number of images (default 64)")
+    parser.add_argument("--seed", type=_int_at_least(0), default=0, help="latent seed (default 0)")
+    parser.add_argument("--batch-size", type=_int_at_least(1), default=64, help="images per run of the model (default 64)")
     parser.add_argument("--output", "-o", default=DEFAULT_OUTPUT,
                         help=".png grid, .npy array, .gif interpolation, or a folder of PNGs "
                              f"(default {DEFAULT_OUTPUT})")
     parser.add_argument("--device", choices=DEVICES, default="auto",
                         help="auto = TensorRT, then CUDA, then CPU, whichever really loads")
-    parser.add_argument("--label", type=_non_negative, help="class label, for conditional generators")
+    parser.add_argument("--label", type=_int_at_least(0), help="class label, for conditional generators")
     return parser
 
 

@@ -13,7 +13,7 @@ from ganzoo_runtime.providers import DEVICES
 
 
 @click.command("eval")
-@click.argument("source", type=click.Path(path_type=Path), metavar="(RUN | MODEL.onnx)")
+@click.argument("source", type=click.Path(path_type=Path), metavar="(RUN | MODEL.onnx | zoo:NAME)")
 @click.option("--dataset", "-d", default="mnist", show_default=True, metavar="NAME", help="The reference images.")
 @click.option("-n", type=click.IntRange(min=2), default=5000, show_default=True, help="Generated images to score.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
@@ -34,8 +34,8 @@ def eval_command(source, dataset, n, seed, batch_size, device, as_json) -> None:
     from ganzoo_runtime.latents import latent_vectors
     from ganzoo_runtime.sampling import generate_in_batches, to_display
 
-    reference = as_arrays(open_dataset(dataset))
     generator = open_generator(source, device)
+    reference = as_arrays(open_dataset(dataset))
     info = generator.info
     if tuple(info.image_shape) != reference.info.spec.shape:
         raise UserError(f"{source} makes {'x'.join(map(str, info.image_shape))} images but dataset {dataset} has "

@@ -18,6 +18,7 @@ from ganzoo.cli.list_command import list_command
 from ganzoo.cli.recipes_command import recipes_command
 from ganzoo.cli.sample_command import sample_command
 from ganzoo.cli.train_command import train_command
+from ganzoo.cli.zoo_command import zoo_command
 from ganzoo.errors import UserError
 
 
@@ -33,6 +34,7 @@ cli.add_command(export_command)
 cli.add_command(sample_command)
 cli.add_command(eval_command)
 cli.add_command(recipes_command)
+cli.add_command(zoo_command)
 
 
 def _configure_logging() -> None:

@@ -15,7 +15,7 @@ from ganzoo_runtime.providers import DEVICES
 
 
 @click.command("sample")
-@click.argument("source", type=click.Path(path_type=Path), metavar="(RUN | MODEL.onnx)")
+@click.argument("source", type=click.Path(path_type=Path), metavar="(RUN | MODEL.onnx | zoo:NAME)")
 @click.option("-n", type=click.IntRange(min=1), default=64, show_default=True, help="Number of images.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Latent seed.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,

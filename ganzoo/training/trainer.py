@@ -42,9 +42,9 @@ class TrainRequest:
     discriminator: str | None = None
     loss: str | None = None
     options: dict[str, Any] = field(default_factory=dict)  # latent_dim, batch_size, epochs, lr, beta_1, beta_2, seed
-    eval_every: Optional[int] = None
-    r1: Optional[float] = None
-    recipe: Optional[str] = None  # "name@version" of the recipe the settings came from
+    eval_every: int | None = None
+    r1: float | None = None
+    recipe: str | None = None  # "name@version" of the recipe the settings came from
     image_size: int | None = None
     channels: int | None = None
     run_dir: Path | None = None
