@@ -12,7 +12,7 @@ from ganzoo.recipes import TRAIN_KEYS, load_recipe, recipe_names
 
 
 def test_every_shipped_recipe_is_well_formed_and_mnist_named():
-    assert {"dcgan-mnist", "dcgan-mnist-article", "cdcgan-mnist"} <= set(recipe_names())
+    assert {"dcgan-mnist", "dcgan-mnist-article", "dcgan-mnist-best", "cdcgan-mnist"} <= set(recipe_names())
     for name in recipe_names():
         recipe = load_recipe(name)
         assert recipe.name == name and recipe.version >= 1 and recipe.description

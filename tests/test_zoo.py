@@ -18,8 +18,15 @@ from ganzoo.zoo.shelf import shelf
 ENTRIES = sorted(shelf())
 
 
-def test_the_shelf_has_the_default_and_the_article_entries():
-    assert {"dcgan-mnist", "dcgan-mnist-article"} <= set(ENTRIES)
+def test_the_shelf_has_the_default_the_article_and_the_best_entries():
+    assert {"dcgan-mnist", "dcgan-mnist-article", "dcgan-mnist-best"} <= set(ENTRIES)
+
+
+def test_the_best_recipe_beats_the_articles_at_no_larger_budget():
+    best, article = shelf()["dcgan-mnist-best"].card, shelf()["dcgan-mnist-article"].card
+    budget = {c["name"]: c["training"]["steps"] * c["settings"]["batch_size"] for c in (best, article)}
+    assert budget["dcgan-mnist-best"] <= budget["dcgan-mnist-article"]
+    assert best["metrics"]["fid"] < article["metrics"]["fid"] and best["metrics"]["kid"] < article["metrics"]["kid"]
 
 
 @pytest.mark.parametrize("name", ENTRIES)

@@ -20,14 +20,15 @@ def render() -> str:
              "```", "ganzoo sample zoo:dcgan-mnist -n 64 --output grid.png", "ganzoo zoo show dcgan-mnist", "```", "",
              "Metrics: `ganzoo eval` on 5,000 samples (seed 0) against the training data; the floor is real vs "
              "real (see [metrics](metrics.md)).", "",
-             "| entry | recipe | steps | wall time | FID ↓ | KID ↓ | classifier score ↑ | precision | recall | "
-             "floor FID | size |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| entry | recipe | steps | images seen | wall time | FID ↓ | KID ↓ | classifier score ↑ | precision | "
+             "recall | floor FID | size |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     entries = shelf()
     for name, entry in sorted(entries.items()):
         card, m = entry.card, entry.card["metrics"]
         size = entry.model.stat().st_size / 1e6
-        lines.append(f"| `{name}` | `{card['recipe']}` | {card['training']['steps']:,} | "
+        images = card["training"]["steps"] * card["settings"]["batch_size"]
+        lines.append(f"| `{name}` | `{card['recipe']}` | {card['training']['steps']:,} | {images:,} | "
                      f"{card['training']['wall_time_s'] / 60:.1f} min | {m['fid']:.1f} | "
                      f"{m['kid']:.2f} ± {m['kid_std']:.2f} | {m['classifier_score']:.2f} | {m['precision']:.3f} | "
                      f"{m['recall']:.3f} | {m['floor']['fid']:.2f} | {size:.1f} MB |")
