@@ -216,3 +216,21 @@ def test_eval_every_needs_mnist_shaped_data(tmp_path):
     np.savez(tmp_path / "d.npz", x=np.zeros((64, 32, 32, 3), np.uint8))
     result = run_cli("train", "dcgan", "--dataset", f"npz:{tmp_path / 'd.npz'}", "--eval-every", "1")
     assert result.returncode == 2 and "--eval-every needs 28x28x1 images" in result.stderr
+
+
+def test_eval_every_on_too_few_reference_images_reports_fid_as_undefined(tiny_npz, tmp_path):
+    result = run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", *TINY, "--eval-every", "1",
+                     "--run-dir", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr
+    assert "epoch 1: FID undefined (too few reference images), KID" in result.stderr
+    row = _metrics(tmp_path / "run")[0]
+    assert row["fid"] == "" and float(row["kid_std"]) >= 0
+
+
+def test_a_conditional_generator_without_labels_writes_nothing(tmp_path):
+    np.savez(tmp_path / "d.npz", x=np.zeros((64, 28, 28), np.uint8))
+    from conftest import REPO  # noqa: F401 - the plugin is optional here
+    pytest.importorskip("ganzoo_cdcgan")
+    result = run_cli("train", "cdcgan", "--dataset", f"npz:{tmp_path / 'd.npz'}", "--run-dir", str(tmp_path / "run"))
+    assert result.returncode == 2 and "cdcgan" in result.stderr
+    assert not (tmp_path / "run").exists()

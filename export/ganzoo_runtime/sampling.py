@@ -37,6 +37,13 @@ def generate_in_batches(generate: Generate, z: np.ndarray, labels: Optional[np.n
     return np.concatenate(parts)
 
 
+def balanced_images(generate: Generate, info: GeneratorInfo, n: int, seed: int, batch_size: int) -> np.ndarray:
+    """``n`` images for ``seed`` as uint8 [n, H, W, C], every class in turn for a conditional generator
+    (what evaluation scores)."""
+    z = latent_vectors(seed, n, info.latent_dim)
+    return to_display(generate_in_batches(generate, z, labels_for(None, n, info), batch_size), info)
+
+
 def to_display(images: np.ndarray, info: GeneratorInfo) -> np.ndarray:
     """Generator output in any exported form -> uint8 [N, H, W, C]."""
     if info.layout == "nchw":

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import click
-import numpy as np
 
 from ganzoo.errors import UserError
 from ganzoo_runtime.providers import DEVICES
@@ -31,8 +30,7 @@ def eval_command(source, dataset, n, seed, batch_size, device, as_json) -> None:
     from ganzoo.datasets import as_arrays, open_dataset
     from ganzoo.generator_source import open_generator
     from ganzoo.metrics.evaluate import evaluate
-    from ganzoo_runtime.latents import latent_vectors
-    from ganzoo_runtime.sampling import generate_in_batches, to_display
+    from ganzoo_runtime.sampling import balanced_images
 
     generator = open_generator(source, device)
     reference = as_arrays(open_dataset(dataset))
@@ -40,10 +38,8 @@ def eval_command(source, dataset, n, seed, batch_size, device, as_json) -> None:
     if tuple(info.image_shape) != reference.info.spec.shape:
         raise UserError(f"{source} makes {'x'.join(map(str, info.image_shape))} images but dataset {dataset} has "
                         f"{'x'.join(map(str, reference.info.spec.shape))}")
-    labels = np.arange(n, dtype=np.int64) % info.num_classes if info.conditional else None  # balanced classes
     click.echo(f"generating {n} images ({generator.description}) and scoring them against {dataset} …", err=True)
-    images = to_display(generate_in_batches(generator.generate, latent_vectors(seed, n, info.latent_dim), labels,
-                                            batch_size), info)
+    images = balanced_images(generator.generate, info, n, seed, batch_size)
     try:
         report = evaluate(images, reference.images, dataset, seed)
     except ValueError as error:

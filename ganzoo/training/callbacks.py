@@ -18,7 +18,8 @@ import keras
 import numpy as np
 from ganzoo_runtime.atomic import atomic_path
 from ganzoo_runtime.images import save_grid, to_uint8
-from ganzoo_runtime.latents import latent_vectors
+from ganzoo_runtime.metadata import GeneratorInfo
+from ganzoo_runtime.sampling import balanced_images
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +102,7 @@ class StopOnNonFinite(keras.callbacks.Callback):
         for name in ("d_loss", "g_loss"):
             value = (logs or {}).get(name)
             if value is not None and not math.isfinite(float(value)):
-                step = int(self.model.g_optimizer.iterations.numpy())
-                raise NonFiniteLossError(f"{name} became {float(value)} at step {step}")
+                raise NonFiniteLossError(f"{name} became {float(value)} at step {self.model.step}")
 
 
 class QualityMetrics(EpochWriter):
@@ -113,24 +113,26 @@ class QualityMetrics(EpochWriter):
         from ganzoo.metrics.evaluate import Evaluator
         self.evaluator = Evaluator(reference_images, config.dataset, EVAL_SEED)
         self.every, self.epochs = config.eval_every, config.epochs
-        self.latents = latent_vectors(EVAL_SEED, EVAL_SAMPLES, config.latent_dim)
-        classes = config.image_spec.num_classes or 1
-        self.labels = np.arange(EVAL_SAMPLES, dtype=np.int64) % classes  # balanced, if the model is conditional
-
-    def _inputs(self, start: int, stop: int):
-        z = self.latents[start:stop]
-        return [z, self.labels[start:stop]] if self.model.conditional else z
+        self.config = config
 
     def write_epoch(self, epoch, logs):
         done = epoch + 1
         if done != 1 and done % self.every and done != self.epochs:
             return
-        images = np.concatenate([np.asarray(self.model.generator(self._inputs(i, i + 500), training=False))
-                                 for i in range(0, len(self.latents), 500)])
-        metrics = self.evaluator.score(to_uint8(images))
+        generator = self.model.generator
+        conditional = self.model.conditional
+
+        def generate(z, labels):
+            return np.asarray(generator(z if labels is None else [z, labels], training=False))
+
+        spec = self.config.image_spec
+        info = GeneratorInfo(latent_dim=self.config.latent_dim, image_shape=spec.shape,
+                             num_classes=(spec.num_classes or 0) if conditional else 0)
+        metrics = self.evaluator.score(balanced_images(generate, info, EVAL_SAMPLES, EVAL_SEED, 500))
         logs.update({k: getattr(metrics, k) for k in QUALITY_COLUMNS if getattr(metrics, k) is not None})
-        log.info("epoch %d: FID %.2f, KID %.4f ± %.4f, classifier score %.2f, precision %.3f, recall %.3f",
-                 done, metrics.fid, metrics.kid, metrics.kid_std, metrics.classifier_score, metrics.precision,
+        fid = "undefined (too few reference images)" if metrics.fid is None else f"{metrics.fid:.2f}"
+        log.info("epoch %d: FID %s, KID %.4f ± %.4f, classifier score %.2f, precision %.3f, recall %.3f",
+                 done, fid, metrics.kid, metrics.kid_std, metrics.classifier_score, metrics.precision,
                  metrics.recall)
 
 
@@ -165,7 +167,7 @@ class MetricsCSV(EpochWriter):
             writer = csv.writer(f)
             if new:
                 writer.writerow(METRICS_COLUMNS)
-            row = {**logs, "epoch": epoch + 1, "step": int(self.model.g_optimizer.iterations.numpy())}
+            row = {**logs, "epoch": epoch + 1, "step": self.model.step}
             writer.writerow([_format(row.get(column)) for column in METRICS_COLUMNS])
 
 

@@ -57,7 +57,6 @@ class TrainResult:
     config: TrainConfig
     step: int
     epochs_done: int
-    stopped: str | None = None  # why training stopped early, if it did
 
 
 class TrainingInterrupted(Exception):
@@ -113,9 +112,9 @@ def _prepare_resume(request: TrainRequest) -> tuple[TrainConfig, RunDirectory, A
                         + "; ".join(differences) + ")")
     epochs = request.options.get("epochs") or stored.epochs
     checkpoint = latest_checkpoint(run.checkpoints)
-    if checkpoint is not None and read_info(checkpoint).epoch > epochs:
-        raise UserError(f"cannot resume {run.path} with --epochs {epochs}: it has completed "
-                        f"{read_info(checkpoint).epoch} epochs")
+    completed = read_info(checkpoint).epoch if checkpoint is not None else 0
+    if completed > epochs:
+        raise UserError(f"cannot resume {run.path} with --epochs {epochs}: it has completed {completed} epochs")
     config = replace(stored, epochs=epochs, eval_every=request.eval_every or stored.eval_every)
     dataset = open_dataset(config.dataset, size=config.image_size, channels=config.channels)
     _check_spec(config, dataset)
@@ -132,9 +131,6 @@ def _resolve(request: TrainRequest) -> tuple[TrainConfig, Any]:
     loss_plugin = discovery.find_plugin("ganzoo.losses", loss_name)
     loss = discovery.load_plugin(loss_plugin)
     dataset = open_dataset(request.dataset, size=request.image_size, channels=request.channels)
-    if request.eval_every and dataset.info.spec.shape != (28, 28, 1):
-        raise UserError(f"--eval-every needs 28x28x1 images (the metrics' MNIST feature network); "
-                        f"{request.dataset} has {'x'.join(map(str, dataset.info.spec.shape))}")
     resolved = settings.resolve_settings(request.options, getattr(loss, "defaults", None) or TrainingDefaults(),
                                          arch_defaults, images=dataset.info.size)
     if dataset.info.size < resolved["batch_size"]:
@@ -171,6 +167,7 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
     from ganzoo_runtime.latents import latent_vectors
 
     from ganzoo import models
+    from ganzoo.metrics.feature_network import FEATURE_SHAPE
     from ganzoo.training import callbacks as cb
     from ganzoo.training.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
     from ganzoo.training.gan import GAN
@@ -183,14 +180,18 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
     generator, discriminator = models.load_models(config.generator, config.discriminator, spec, config.latent_dim)
     loss_plugin = discovery.find_plugin("ganzoo.losses", config.loss)
     loss = models.check_loss(loss_plugin, discovery.load_plugin(loss_plugin))
-    # Only now that the models build is anything written.
+    conditional = len(generator.inputs) == 2
+    if conditional and arrays.labels is None:
+        raise UserError(f"{config.generator} is a conditional generator: it needs a dataset with labels")
+    if config.eval_every and spec.shape != FEATURE_SHAPE:
+        raise UserError(f"--eval-every needs {'x'.join(map(str, FEATURE_SHAPE))} images (the metrics' MNIST "
+                        f"feature network); {config.dataset} has {'x'.join(map(str, spec.shape))}")
+    # Only now that the models build and the data fits is anything written.
     run.create()
     if not run.config.exists() or run.config.read_text() != config.to_json():
         _write_atomically(run.config, config.to_json())
     gan = GAN(generator, discriminator, loss, config.latent_dim, config.seed, r1_gamma=config.r1)
-    labels = arrays.labels if gan.conditional else None
-    if gan.conditional and labels is None:
-        raise UserError(f"{config.generator} is a conditional generator: it needs a dataset with labels")
+    labels = arrays.labels if conditional else None
     gan.compile(d_optimizer=_adam(keras, config), g_optimizer=_adam(keras, config), jit_compile=False)
     gan.build_optimizers()
     if on_start:
@@ -199,7 +200,7 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
     checkpoint = latest_checkpoint(run.checkpoints)
     if checkpoint is not None:
         info = load_checkpoint(checkpoint, gan.checkpoint_variables())
-        log.warning("resuming %s from %s (step %d, epoch %d)", run.path, checkpoint.name, info.step, info.epoch)
+        log.info("resuming %s from %s (step %d, epoch %d)", run.path, checkpoint.name, info.step, info.epoch)
     spe = steps_per_epoch(len(images), config.batch_size)
     start_step = gan.step
     cb.truncate_metrics(run, start_step // spe)

@@ -27,19 +27,13 @@ EMBEDDED_MNIST = ("the embedded MNIST subset (5,000 images, 500 per digit) of th
 
 def evaluate_file(model: Path, dataset: str, n: int) -> dict:
     """`ganzoo eval`'s JSON report for an ONNX file (numpy + onnxruntime only)."""
-    import numpy as np
-
     from ganzoo.datasets import as_arrays, open_dataset
     from ganzoo.metrics.evaluate import evaluate
-    from ganzoo_runtime.latents import latent_vectors
     from ganzoo_runtime.model import OnnxGenerator
-    from ganzoo_runtime.sampling import generate_in_batches, to_display
+    from ganzoo_runtime.sampling import balanced_images
 
     generator = OnnxGenerator(model, "cpu")
-    info = generator.info
-    labels = np.arange(n, dtype=np.int64) % info.num_classes if info.conditional else None
-    images = to_display(generate_in_batches(generator.generate, latent_vectors(SEED, n, info.latent_dim), labels,
-                                            250), info)
+    images = balanced_images(generator.generate, generator.info, n, SEED, 250)
     return evaluate(images, as_arrays(open_dataset(dataset)).images, dataset, SEED).to_json()
 
 
