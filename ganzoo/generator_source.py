@@ -21,8 +21,11 @@ class GeneratorSource:
     description: str  # e.g. "onnxruntime on cpu" or "Keras, step 4680, CPU"
 
 
-def open_generator(source: Path, device: str = "auto") -> GeneratorSource:
-    """Open ``source`` (a run directory, an .onnx file or ``zoo:NAME``); TensorFlow is imported only for a run."""
+def open_generator(source: Path, device: str = "auto", ema: bool = True) -> GeneratorSource:
+    """Open ``source`` (a run directory, an .onnx file or ``zoo:NAME``); TensorFlow is imported only for a run.
+
+    ``ema``: a run that keeps a moving average of its generator's weights samples with it, unless False.
+    """
     from ganzoo.zoo.shelf import resolve_source
     source = resolve_source(source)
     if source.suffix.lower() == ".onnx" or source.is_file():
@@ -30,11 +33,11 @@ def open_generator(source: Path, device: str = "auto") -> GeneratorSource:
         generator = OnnxGenerator(source, device)
         return GeneratorSource(generator.generate, generator.info, f"onnxruntime on {generator.device}")
     if (source / "config.json").is_file():
-        return _keras_generator(source, device)
+        return _keras_generator(source, device, ema)
     raise UserError(f"{source} is neither a run directory (with config.json) nor an .onnx file")
 
 
-def _keras_generator(source: Path, device: str) -> GeneratorSource:
+def _keras_generator(source: Path, device: str, ema: bool) -> GeneratorSource:
     from ganzoo.tf_import import import_tensorflow
     tf = import_tensorflow()
     if device == "tensorrt":
@@ -44,7 +47,7 @@ def _keras_generator(source: Path, device: str) -> GeneratorSource:
         raise UserError("--device cuda: TensorFlow sees no GPU on this machine")
     from ganzoo.training.restore import load_trained_generator
 
-    trained = load_trained_generator(source)
+    trained = load_trained_generator(source, ema)
     spec = trained.config.image_spec
     conditional = len(trained.generator.inputs) == 2
     info = GeneratorInfo(latent_dim=trained.config.latent_dim, image_shape=spec.shape,
@@ -58,4 +61,6 @@ def _keras_generator(source: Path, device: str) -> GeneratorSource:
         with tf.device(placement):
             return trained.generator(z if labels is None else [z, labels], training=False).numpy()
 
-    return GeneratorSource(generate, info, f"Keras, step {trained.step}, {'GPU' if '/GPU' in placement else 'CPU'}")
+    weights = ", EMA weights" if trained.weights == "ema" else ""
+    return GeneratorSource(generate, info,
+                           f"Keras, step {trained.step}{weights}, {'GPU' if '/GPU' in placement else 'CPU'}")

@@ -42,11 +42,16 @@ def check_loss(plugin: Plugin, loss: Any) -> Loss:
     return loss
 
 
+def load_generator(name: str, spec: ImageSpec, latent_dim: int) -> keras.Model:
+    """Find, load, build and check the named generator."""
+    plugin = discovery.find_plugin("ganzoo.generators", name)
+    return build_generator(plugin, discovery.load_plugin(plugin), spec, latent_dim)
+
+
 def load_models(generator: str, discriminator: str, spec: ImageSpec, latent_dim: int):
     """Find, load, build and check the named generator and discriminator."""
-    g_plugin = discovery.find_plugin("ganzoo.generators", generator)
     d_plugin = discovery.find_plugin("ganzoo.discriminators", discriminator)
-    return (build_generator(g_plugin, discovery.load_plugin(g_plugin), spec, latent_dim),
+    return (load_generator(generator, spec, latent_dim),
             build_discriminator(d_plugin, discovery.load_plugin(d_plugin), spec))
 
 

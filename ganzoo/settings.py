@@ -17,7 +17,9 @@ from typing import Any
 from ganzoo.interfaces import CORE_DEFAULTS, ImageSpec, TrainingDefaults
 
 #: Settings that a resumed run may change; every other one must match config.json.
-RESUMABLE_CHANGES = ("epochs", "eval_every")
+#: How a run is spread over devices and compiled changes its speed, not its
+#: variables, so a checkpoint written under one strategy resumes under another.
+RESUMABLE_CHANGES = ("epochs", "eval_every", "strategy", "devices", "jit")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,11 @@ class TrainConfig:
     eval_every: int | None = None  # quality metrics after epoch 1, every N epochs and the last
     r1: float = 0.0  # R1 penalty weight gamma on the discriminator (0: off)
     recipe: str | None = None  # "name@version" when the settings came from a recipe
+    strategy: str = "default"  # tf.distribute strategy: default, mirrored, multiworker
+    devices: tuple[str, ...] = ()  # mirrored: the devices (empty: every local GPU)
+    precision: str = "float32"  # Keras dtype policy: float32, mixed_float16, mixed_bfloat16
+    jit: bool = False  # XLA-compile the training step
+    ema: float = 0.0  # decay of the generator weights' moving average (0: off)
     plugins: dict[str, str] = field(default_factory=dict)  # "group:name" -> "distribution version"
     ganzoo_version: str = ""
 
@@ -56,6 +63,8 @@ class TrainConfig:
         data = {k: v for k, v in data.items() if k in known}
         if data.get("image_spec"):
             data["image_spec"] = ImageSpec(**data["image_spec"])
+        if "devices" in data:
+            data["devices"] = tuple(data["devices"])
         return cls(**data)
 
 

@@ -8,16 +8,35 @@ shown only if the import fails. Set ``GANZOO_TF_VERBOSE=1`` to see them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
 
 
-def import_tensorflow():
-    """Import and return ``tensorflow``, quietly unless GANZOO_TF_VERBOSE is set."""
-    if "tensorflow" in sys.modules or os.environ.get("GANZOO_TF_VERBOSE"):
+def import_tensorflow(start_runtime: bool = True):
+    """Import and return ``tensorflow``, quietly unless GANZOO_TF_VERBOSE is set.
+
+    ``start_runtime=False`` leaves TensorFlow's runtime unstarted, so that devices
+    can still be configured (ganzoo.training.distribution); :func:`start_runtime` then starts it.
+    """
+    with quiet():
         import tensorflow
-        return tensorflow
+        if start_runtime:
+            tensorflow.constant(0)  # initialises the runtime, which prints the rest of the notices
+    return tensorflow
+
+
+def start_runtime() -> None:
+    import_tensorflow(start_runtime=True)
+
+
+@contextlib.contextmanager
+def quiet():
+    """Capture file descriptor 2 (where TensorFlow's C++ runtime prints); show it only on failure."""
+    if os.environ.get("GANZOO_TF_VERBOSE"):
+        yield
+        return
     # 3: grappler logs harmless optimizer failures as errors; real ones still raise.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.stderr.flush()
@@ -25,8 +44,7 @@ def import_tensorflow():
     with tempfile.TemporaryFile() as captured:
         os.dup2(captured.fileno(), 2)
         try:
-            import tensorflow
-            tensorflow.constant(0)  # initialises the runtime, which prints the rest of the notices
+            yield
         except BaseException:
             os.dup2(saved, 2)
             captured.seek(0)
@@ -35,4 +53,3 @@ def import_tensorflow():
         finally:
             os.dup2(saved, 2)
             os.close(saved)
-    return tensorflow

@@ -10,6 +10,8 @@ import click
 from ganzoo.errors import UserError
 from ganzoo_runtime.providers import DEVICES
 
+from ganzoo.cli.weights_option import ema_option
+
 
 @click.command("eval")
 @click.argument("source", type=click.Path(path_type=Path), metavar="(RUN | MODEL.onnx | zoo:NAME)")
@@ -21,7 +23,8 @@ from ganzoo_runtime.providers import DEVICES
               help="Images per run of the generator.")
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout instead of a table.")
-def eval_command(source, dataset, n, seed, batch_size, device, as_json) -> None:
+@ema_option
+def eval_command(source, dataset, n, seed, batch_size, device, as_json, ema) -> None:
     """Score a generator: FID, KID, classifier score, precision/recall, class coverage, and the real-vs-real floor.
 
     Features come from a small MNIST classifier shipped with ganzoo (docs/metrics.md), so the
@@ -32,7 +35,7 @@ def eval_command(source, dataset, n, seed, batch_size, device, as_json) -> None:
     from ganzoo.metrics.evaluate import evaluate
     from ganzoo_runtime.sampling import balanced_images
 
-    generator = open_generator(source, device)
+    generator = open_generator(source, device, ema)
     reference = as_arrays(open_dataset(dataset))
     info = generator.info
     if tuple(info.image_shape) != reference.info.spec.shape:

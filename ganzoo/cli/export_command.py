@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ganzoo.cli.weights_option import ema_option
 from ganzoo.errors import UserError
 
 
@@ -22,7 +23,8 @@ from ganzoo.errors import UserError
               help="Layout of the `images` output.")
 @click.option("--pixels", type=click.Choice(["float", "uint8"]), default="float", show_default=True,
               help="float in [-1, 1], or uint8 in [0, 255] (scaling, rounding and clipping baked into the graph).")
-def export_command(run, format_, output, opset, precision, layout, pixels) -> None:
+@ema_option
+def export_command(run, format_, output, opset, precision, layout, pixels, ema) -> None:
     """Export the generator of RUN (default: the newest run under ./runs/).
 
     The ONNX file is checked with onnx.checker and compared with the Keras
@@ -39,7 +41,9 @@ def export_command(run, format_, output, opset, precision, layout, pixels) -> No
     from ganzoo.exporting import ExportVerificationError
     from ganzoo.training.restore import load_trained_generator
 
-    trained = load_trained_generator(run)
+    trained = load_trained_generator(run, ema)
+    if trained.weights == "ema":
+        click.echo("exporting the moving average of the generator's weights (--no-ema for the trained ones)", err=True)
     try:
         if format_ == "savedmodel":
             from ganzoo.exporting.savedmodel_export import export_savedmodel

@@ -13,6 +13,8 @@ import click
 from ganzoo_runtime.cli import DEFAULT_OUTPUT
 from ganzoo_runtime.providers import DEVICES
 
+from ganzoo.cli.weights_option import ema_option
+
 
 @click.command("sample")
 @click.argument("source", type=click.Path(path_type=Path), metavar="(RUN | MODEL.onnx | zoo:NAME)")
@@ -25,12 +27,13 @@ from ganzoo_runtime.providers import DEVICES
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
               help="auto: TensorRT, then CUDA, then CPU, whichever really loads (.onnx); a GPU if present (runs).")
 @click.option("--label", type=click.IntRange(min=0), help="Class label, for conditional generators.")
-def sample_command(source, n, seed, batch_size, output, device, label) -> None:
+@ema_option
+def sample_command(source, n, seed, batch_size, output, device, label, ema) -> None:
     """Draw images from a run directory or an exported .onnx file."""
     from ganzoo.generator_source import open_generator
     from ganzoo_runtime.sampling import sample_to_path
 
-    generator = open_generator(source, device)
+    generator = open_generator(source, device, ema)
     what = sample_to_path(generator.generate, generator.info, output, n=n, seed=seed, batch_size=batch_size,
                           label=label)
     click.echo(f"wrote {what} to {output} ({generator.description})", err=True)

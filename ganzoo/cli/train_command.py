@@ -39,8 +39,20 @@ BETA = click.FloatRange(min=0, max=1, max_open=True)
 @click.option("--eval-every", type=POSITIVE_INT, metavar="N",
               help="Quality metrics (FID, KID, …) after epoch 1, every N epochs and the last; keeps the "
                    "checkpoint with the best FID as checkpoints/best.npz. 28x28x1 data only.")
+@click.option("--strategy", type=click.Choice(["default", "mirrored", "multiworker"]),
+              help="tf.distribute strategy: one device (default), every local GPU (mirrored), or several "
+                   "machines configured by TF_CONFIG (multiworker). See docs/scaling.md.")
+@click.option("--devices", metavar="LIST", help="mirrored: the devices to use, e.g. gpu:0,gpu:1 "
+              "(cpu:0,cpu:1 splits the CPU into logical devices).")
+@click.option("--precision", type=click.Choice(["float32", "mixed_float16", "mixed_bfloat16"]),
+              help="Keras dtype policy of the models (default float32); variables, images and losses stay float32.")
+@click.option("--jit/--no-jit", default=None, help="XLA-compile the training step (default off).")
+@click.option("--ema", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True), metavar="DECAY",
+              help="Keep an exponential moving average of the generator's weights (e.g. 0.999); samples, export "
+                   "and evaluation then use it unless given --no-ema.")
 def train_command(architecture, dataset, epochs, batch_size, lr, beta_1, beta_2, latent_dim, loss, generator,
-                  discriminator, image_size, channels, seed, run_dir, resume, recipe, r1, eval_every) -> None:
+                  discriminator, image_size, channels, seed, run_dir, resume, recipe, r1, eval_every, strategy,
+                  devices, precision, jit, ema) -> None:
     """Train ARCH (a generator and discriminator registered under that name) on a dataset.
 
     \b
@@ -50,13 +62,15 @@ def train_command(architecture, dataset, epochs, batch_size, lr, beta_1, beta_2,
       ganzoo train --resume --run-dir runs/dcgan-mnist-20261126-120000
     """
     from ganzoo.tf_import import import_tensorflow
-    import_tensorflow()  # plugins import Keras: do it quietly, once
+    import_tensorflow(start_runtime=False)  # plugins import Keras: do it quietly, once; the trainer picks devices
     from ganzoo.training.trainer import TrainingDiverged, TrainingInterrupted, TrainRequest, prepare, train
 
     given = {"generator": generator, "discriminator": discriminator, "loss": loss, "dataset": dataset,
              "latent_dim": latent_dim, "batch_size": batch_size, "epochs": epochs, "lr": lr, "beta_1": beta_1,
              "beta_2": beta_2, "seed": seed, "image_size": image_size, "channels": int(channels) if channels else None,
-             "r1": r1, "eval_every": eval_every}
+             "r1": r1, "eval_every": eval_every, "strategy": strategy,
+             "devices": tuple(d.strip() for d in devices.split(",") if d.strip()) if devices else None,
+             "precision": precision, "jit": jit, "ema": ema}
     recipe_label = None
     if recipe:
         from ganzoo.recipes import load_recipe
@@ -69,7 +83,8 @@ def train_command(architecture, dataset, epochs, batch_size, lr, beta_1, beta_2,
         discriminator=given["discriminator"], loss=given["loss"],
         options={k: given[k] for k in ("latent_dim", "batch_size", "epochs", "lr", "beta_1", "beta_2", "seed")},
         image_size=given["image_size"], channels=given["channels"], run_dir=run_dir, resume=resume,
-        eval_every=given["eval_every"], r1=given["r1"], recipe=recipe_label)
+        eval_every=given["eval_every"], r1=given["r1"], recipe=recipe_label,
+        **{k: given[k] for k in ("strategy", "devices", "precision", "jit", "ema")})
     config, run, data = prepare(request)
 
     def announce() -> None:
@@ -81,6 +96,9 @@ def train_command(architecture, dataset, epochs, batch_size, lr, beta_1, beta_2,
                    f"{config.epochs} epochs, batch {config.batch_size}, Adam lr {config.lr:g} "
                    f"(beta_1 {config.beta_1:g}, beta_2 {config.beta_2:g}), latent {config.latent_dim}, "
                    f"seed {config.seed}" + (f", R1 {config.r1:g}" if config.r1 else ""), err=True)
+        speed = [f"strategy {config.strategy}" + (f" on {','.join(config.devices)}" if config.devices else "")]
+        speed += [config.precision] + (["XLA"] if config.jit else []) + ([f"EMA {config.ema:g}"] if config.ema else [])
+        click.echo("running with " + ", ".join(speed), err=True)
 
     started = time.perf_counter()
     try:

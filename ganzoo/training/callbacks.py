@@ -119,11 +119,11 @@ class QualityMetrics(EpochWriter):
         done = epoch + 1
         if done != 1 and done % self.every and done != self.epochs:
             return
-        generator = self.model.generator
+        generator = self.model.sampling_generator
         conditional = self.model.conditional
 
         def generate(z, labels):
-            return np.asarray(generator(z if labels is None else [z, labels], training=False))
+            return _float32(generator(z if labels is None else [z, labels], training=False))
 
         spec = self.config.image_spec
         info = GeneratorInfo(latent_dim=self.config.latent_dim, image_shape=spec.shape,
@@ -150,8 +150,8 @@ class SampleGrid(EpochWriter):
             self.inputs = [np.resize(fixed_latents, (len(labels), fixed_latents.shape[1])), labels]
 
     def write_epoch(self, epoch, logs):
-        images = self.model.generator(self.inputs, training=False)
-        save_grid(to_uint8(np.asarray(images)), self.run.sample_grid(epoch + 1), columns=self.columns, scale=2)
+        images = self.model.sampling_generator(self.inputs, training=False)
+        save_grid(to_uint8(_float32(images)), self.run.sample_grid(epoch + 1), columns=self.columns, scale=2)
 
 
 class MetricsCSV(EpochWriter):
@@ -196,6 +196,11 @@ def best_fid(run: RunDirectory) -> float:
     """The FID of ``checkpoints/best.npz``, or infinity when there is none yet."""
     record = run.checkpoints / BEST_RECORD
     return json.loads(record.read_text())["fid"] if record.exists() else math.inf
+
+
+def _float32(images) -> np.ndarray:
+    """A generator's output as float32 numpy (a mixed-precision generator emits float16 or bfloat16)."""
+    return keras.ops.convert_to_numpy(images).astype(np.float32)
 
 
 def _format(value) -> str:

@@ -1,7 +1,8 @@
 """Atomic checkpoints: every variable of the GAN and both optimizers in one file.
 
 A checkpoint is ``checkpoints/ckpt-<step>.npz``: the variables in a fixed
-order (generator first, then discriminator, RNG state, optimizers) plus a JSON record of step and epoch.
+order (generator first, then discriminator, RNG state, optimizers, and the
+generator's moving average last when the run keeps one) plus a JSON record of step and epoch.
 It is written atomically (temporary file, fsync, rename), so a kill at any
 moment leaves the previous checkpoint intact.
 """
@@ -73,15 +74,18 @@ def read_info(path: Path) -> CheckpointInfo:
         return CheckpointInfo(**json.loads(data["info"].tobytes()))
 
 
-def load_checkpoint(path: Path, variables: Sequence, leading: bool = False) -> CheckpointInfo:
+def load_checkpoint(path: Path, variables: Sequence, part: str = "all") -> CheckpointInfo:
     """Assign the stored arrays to ``variables`` (same order and shapes as when saved).
 
-    ``leading``: the variables are only the first ones saved (the generator's come first).
+    ``part``: "all"; "leading" when the variables are only the first ones saved (the
+    generator's), or "trailing" when they are only the last ones (its moving average).
     """
     with _reading(path) as data:
         stored = sorted(k for k in data.files if k != "info")
-        if leading:
+        if part == "leading":
             stored = stored[:len(variables)]
+        elif part == "trailing":
+            stored = stored[len(stored) - len(variables):]
         if len(stored) != len(variables):
             raise ValueError(f"{path.name} holds {len(stored)} variables, the models have {len(variables)}")
         for key, variable in zip(stored, variables):

@@ -1,6 +1,14 @@
 """The shared GAN: one ``keras.Model`` whose ``train_step`` trains any generator,
 discriminator and loss, so that ``fit()`` provides the loop, callbacks and
 progress bar.
+
+The step works under any ``tf.distribute`` strategy: each replica's losses are
+divided by the number of replicas (the optimizers sum gradients across
+replicas), and the latents are a stateless function of (seed, step, draw), of
+which each replica takes its rows, so N replicas see exactly the latents that
+one device would see for the same global batch. Under a mixed-precision policy
+the generator's images and the discriminator's logits are cast to float32
+before any loss, and a ``LossScaleOptimizer`` gets its scaled loss.
 """
 
 from __future__ import annotations
@@ -9,20 +17,24 @@ import keras
 import tensorflow as tf
 
 from ganzoo.interfaces import Loss, LossContext
+from ganzoo.training.ema import GeneratorEMA
 
 
 class GAN(keras.Model):
     """Generator + discriminator trained together, by the loss's rules (see ganzoo.interfaces.Loss)."""
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, loss: Loss, latent_dim: int,
-                 seed: int, r1_gamma: float = 0.0, **kwargs):
+                 seed: int, r1_gamma: float = 0.0, ema: GeneratorEMA | None = None, **kwargs):
         super().__init__(**kwargs)
         self.r1_gamma = r1_gamma
         self.generator = generator
         self.discriminator = discriminator
         self.gan_loss = loss
         self.latent_dim = latent_dim
-        self.latent_seed = keras.random.SeedGenerator(seed)
+        self.seed = seed
+        self.ema = ema
+        self.loss_seed = keras.random.SeedGenerator(seed)  # the losses' own randomness (LossContext.seed_generator)
+        self.discriminator_steps = getattr(loss, "discriminator_steps", 1)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
 
@@ -46,9 +58,15 @@ class GAN(keras.Model):
         self.g_optimizer.build(self.generator.trainable_variables)
 
     def checkpoint_variables(self) -> list:
-        """Every variable a checkpoint must hold, in a fixed order."""
-        return [*self.generator.variables, *self.discriminator.variables, self.latent_seed.state,
-                *self.d_optimizer.variables, *self.g_optimizer.variables]
+        """Every variable a checkpoint must hold, in a fixed order: generator first, EMA weights last."""
+        return [*self.generator.variables, *self.discriminator.variables, self.loss_seed.state,
+                *self.d_optimizer.variables, *self.g_optimizer.variables,
+                *(self.ema.variables if self.ema else ())]
+
+    @property
+    def sampling_generator(self) -> keras.Model:
+        """The generator that samples, grids and evaluation use: the EMA one when there is one."""
+        return self.ema.generator if self.ema else self.generator
 
     @property
     def conditional(self) -> bool:
@@ -57,27 +75,39 @@ class GAN(keras.Model):
 
     def train_step(self, data):
         real_images, labels = data if self.conditional else (data, None)
-        if getattr(self.gan_loss, "discriminator_steps", 1) == 1:
+        if self.discriminator_steps == 1:
             d_loss, g_loss = self._simultaneous_step(real_images, labels)
         else:
-            for _ in range(self.gan_loss.discriminator_steps):
-                d_loss = self._discriminator_step(real_images, labels)
-            g_loss = self._generator_step(real_images, labels)
+            for draw in range(self.discriminator_steps):
+                d_loss = self._discriminator_step(real_images, labels, draw)
+            g_loss = self._generator_step(real_images, labels, self.discriminator_steps)
+        if self.ema:
+            self.ema.update(self.generator)
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
 
-    def _generate(self, real_images, labels):
-        """Fake images for a batch: fresh latents, and the real batch's labels for a conditional model."""
-        z = keras.random.normal((tf.shape(real_images)[0], self.latent_dim), seed=self.latent_seed)
-        return self.generator(z if labels is None else [z, labels], training=True)
+    def _latents(self, batch, draw: int):
+        """This replica's rows of the global batch's latents for draw ``draw`` of the current step."""
+        replica = tf.distribute.get_replica_context()
+        replicas, index = replica.num_replicas_in_sync, replica.replica_id_in_sync_group
+        step = tf.cast(self.g_optimizer.iterations, tf.int64)
+        seed = tf.stack([tf.constant(self.seed, tf.int64), step * (self.discriminator_steps + 1) + draw])
+        every_replica = tf.random.stateless_normal((batch * replicas, self.latent_dim), seed=seed)
+        return every_replica[batch * index: batch * (index + 1)]
+
+    def _generate(self, real_images, labels, draw: int = 0):
+        """Fake images (float32) for a batch: fresh latents, and the real batch's labels for a conditional model."""
+        z = self._latents(tf.shape(real_images)[0], draw)
+        return tf.cast(self.generator(z if labels is None else [z, labels], training=True), tf.float32)
 
     def _judge(self, images, labels):
-        return self.discriminator(images if labels is None else [images, labels], training=True)
+        logits = self.discriminator(images if labels is None else [images, labels], training=True)
+        return tf.cast(logits, tf.float32)
 
     def _context(self, real_images, fake_images, real_logits, fake_logits, labels) -> LossContext:
         return LossContext(real_images, fake_images, real_logits, fake_logits, self.discriminator, labels,
-                           seed_generator=self.latent_seed)
+                           seed_generator=self.loss_seed)
 
     def _real_logits_and_r1(self, real_images, labels):
         """Discriminator logits on real images, and the R1 penalty (gamma/2 E||grad_x D(x)||^2) if enabled."""
@@ -99,30 +129,40 @@ class GAN(keras.Model):
             ctx = self._context(real_images, fake_images, real_logits, fake_logits, labels)
             d_loss = self.gan_loss.discriminator_loss(ctx) + r1
             g_loss = self.gan_loss.generator_loss(ctx)
-        self._apply(self.d_optimizer, d_tape, d_loss, self.discriminator)
-        self._apply(self.g_optimizer, g_tape, g_loss, self.generator)
+            d_target, g_target = _target(self.d_optimizer, d_loss), _target(self.g_optimizer, g_loss)
+        _apply(self.d_optimizer, d_tape, d_target, self.discriminator)
+        _apply(self.g_optimizer, g_tape, g_target, self.generator)
         return d_loss, g_loss
 
-    def _discriminator_step(self, real_images, labels):
-        fake_images = self._generate(real_images, labels)
+    def _discriminator_step(self, real_images, labels, draw: int):
+        fake_images = self._generate(real_images, labels, draw)
         with tf.GradientTape() as tape:
             real_logits, r1 = self._real_logits_and_r1(real_images, labels)
             fake_logits = self._judge(fake_images, labels)
             d_loss = self.gan_loss.discriminator_loss(
                 self._context(real_images, fake_images, real_logits, fake_logits, labels)) + r1
-        self._apply(self.d_optimizer, tape, d_loss, self.discriminator)
+            target = _target(self.d_optimizer, d_loss)
+        _apply(self.d_optimizer, tape, target, self.discriminator)
         return d_loss
 
-    def _generator_step(self, real_images, labels):
+    def _generator_step(self, real_images, labels, draw: int):
         with tf.GradientTape() as tape:
-            fake_images = self._generate(real_images, labels)
+            fake_images = self._generate(real_images, labels, draw)
             fake_logits = self._judge(fake_images, labels)
             g_loss = self.gan_loss.generator_loss(
                 self._context(real_images, fake_images, None, fake_logits, labels))
-        self._apply(self.g_optimizer, tape, g_loss, self.generator)
+            target = _target(self.g_optimizer, g_loss)
+        _apply(self.g_optimizer, tape, target, self.generator)
         return g_loss
 
-    @staticmethod
-    def _apply(optimizer, tape, loss, model):
-        variables = model.trainable_variables
-        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+
+def _target(optimizer, loss):
+    """What to differentiate (inside the tape): the loss divided among the replicas, whose gradients the
+    optimizer sums, and multiplied by the loss scale when the optimizer is a LossScaleOptimizer."""
+    replicas = tf.distribute.get_replica_context().num_replicas_in_sync
+    return optimizer.scale_loss(loss / replicas if replicas > 1 else loss)
+
+
+def _apply(optimizer, tape, target, model):
+    variables = model.trainable_variables
+    optimizer.apply_gradients(zip(tape.gradient(target, variables), variables))

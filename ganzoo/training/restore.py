@@ -21,6 +21,7 @@ class TrainedGenerator:
     step: int
     run: RunDirectory
     factory: Any  # the plugin factory, to rebuild the generator (e.g. in float16)
+    weights: str  # "ema" (the moving average) or "raw" (the trained weights)
 
     @property
     def config_sha256(self) -> str:
@@ -31,8 +32,9 @@ def is_run_directory(path: Path) -> bool:
     return (path / "config.json").is_file()
 
 
-def load_trained_generator(path: Path) -> TrainedGenerator:
-    """Rebuild the generator of the run at ``path`` and restore its newest checkpoint."""
+def load_trained_generator(path: Path, ema: bool = True) -> TrainedGenerator:
+    """Rebuild the generator of the run at ``path`` and restore its newest checkpoint: the moving average
+    of its weights when the run keeps one (``--ema``) unless ``ema`` is False, else the trained weights."""
     run = RunDirectory(Path(path))
     if not is_run_directory(run.path):
         raise UserError(f"{run.path} is not a run directory (it has no config.json)")
@@ -47,5 +49,6 @@ def load_trained_generator(path: Path) -> TrainedGenerator:
     plugin = discovery.find_plugin("ganzoo.generators", config.generator)
     factory = discovery.load_plugin(plugin)
     generator = models.build_generator(plugin, factory, config.image_spec, config.latent_dim)
-    info = load_checkpoint(checkpoint, generator.variables, leading=True)
-    return TrainedGenerator(generator, config, info.step, run, factory)
+    weights = "ema" if ema and config.ema else "raw"
+    info = load_checkpoint(checkpoint, generator.variables, part="trailing" if weights == "ema" else "leading")
+    return TrainedGenerator(generator, config, info.step, run, factory, weights)

@@ -49,6 +49,17 @@ class TrainRequest:
     channels: int | None = None
     run_dir: Path | None = None
     resume: bool = False
+    strategy: str | None = None
+    devices: tuple[str, ...] | None = None
+    precision: str | None = None
+    jit: bool | None = None
+    ema: float | None = None
+
+    def scale_options(self) -> dict[str, Any]:
+        """The options of docs/scaling.md that were given."""
+        given = {"strategy": self.strategy, "devices": self.devices, "precision": self.precision, "jit": self.jit,
+                 "ema": self.ema}
+        return {k: v for k, v in given.items() if v is not None}
 
 
 @dataclass(frozen=True)
@@ -101,7 +112,7 @@ def _prepare_resume(request: TrainRequest) -> tuple[TrainConfig, RunDirectory, A
     requested = {"architecture": request.architecture, "generator": request.generator,
                  "discriminator": request.discriminator, "loss": request.loss, "dataset": request.dataset,
                  "image_size": request.image_size, "channels": request.channels, "r1": request.r1,
-                 **request.options}
+                 **request.options, **request.scale_options()}
     if request.architecture and not request.generator:
         requested["generator"] = request.architecture
     if request.architecture and not request.discriminator:
@@ -115,7 +126,10 @@ def _prepare_resume(request: TrainRequest) -> tuple[TrainConfig, RunDirectory, A
     completed = read_info(checkpoint).epoch if checkpoint is not None else 0
     if completed > epochs:
         raise UserError(f"cannot resume {run.path} with --epochs {epochs}: it has completed {completed} epochs")
-    config = replace(stored, epochs=epochs, eval_every=request.eval_every or stored.eval_every)
+    resumable = {k: v for k, v in request.scale_options().items() if k in settings.RESUMABLE_CHANGES}
+    if "strategy" in resumable and "devices" not in resumable:
+        resumable["devices"] = ()  # the stored devices belong to the stored strategy
+    config = replace(stored, epochs=epochs, eval_every=request.eval_every or stored.eval_every, **resumable)
     dataset = open_dataset(config.dataset, size=config.image_size, channels=config.channels)
     _check_spec(config, dataset)
     return config, run, dataset
@@ -140,7 +154,7 @@ def _resolve(request: TrainRequest) -> tuple[TrainConfig, Any]:
         architecture=request.architecture or generator, generator=generator, discriminator=discriminator,
         loss=loss_name, dataset=request.dataset, image_size=request.image_size, channels=request.channels,
         image_spec=dataset.info.spec, dataset_size=dataset.info.size, seed=request.options.get("seed") or 0,
-        eval_every=request.eval_every, r1=request.r1 or 0.0, recipe=request.recipe,
+        eval_every=request.eval_every, r1=request.r1 or 0.0, recipe=request.recipe, **request.scale_options(),
         plugins={f"{p.group}:{p.name}": f"{p.distribution} {p.version}" for p in (g_plugin, d_plugin, loss_plugin)},
         ganzoo_version=__version__, **{k: resolved[k] for k in
                                       ("latent_dim", "batch_size", "epochs", "lr", "beta_1", "beta_2")})
@@ -169,31 +183,50 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
     from ganzoo import models
     from ganzoo.metrics.feature_network import FEATURE_SHAPE
     from ganzoo.training import callbacks as cb
+    from ganzoo.training import precision
     from ganzoo.training.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
+    from ganzoo.training.distribution import cluster_from_environment, make_strategy
+    from ganzoo.training.ema import GeneratorEMA
     from ganzoo.training.gan import GAN
+    from ganzoo.training.strategy_loop import fit_with_strategy
     from ganzoo.training.pipeline import steps_per_epoch, training_batches
 
+    strategy = make_strategy(config.strategy, config.devices)  # first: before TensorFlow's runtime starts
+    chief = config.strategy != "multiworker" or cluster_from_environment().is_chief
+    if config.batch_size % strategy.num_replicas_in_sync:
+        raise UserError(f"batch size {config.batch_size} does not split evenly over "
+                        f"{strategy.num_replicas_in_sync} replicas: choose a multiple of "
+                        f"{strategy.num_replicas_in_sync}")
     keras.utils.set_random_seed(config.seed)
     arrays = as_arrays(dataset)
     images = arrays.images
     spec = config.image_spec or dataset.info.spec
-    generator, discriminator = models.load_models(config.generator, config.discriminator, spec, config.latent_dim)
     loss_plugin = discovery.find_plugin("ganzoo.losses", config.loss)
     loss = models.check_loss(loss_plugin, discovery.load_plugin(loss_plugin))
-    conditional = len(generator.inputs) == 2
-    if conditional and arrays.labels is None:
-        raise UserError(f"{config.generator} is a conditional generator: it needs a dataset with labels")
-    if config.eval_every and spec.shape != FEATURE_SHAPE:
-        raise UserError(f"--eval-every needs {'x'.join(map(str, FEATURE_SHAPE))} images (the metrics' MNIST "
-                        f"feature network); {config.dataset} has {'x'.join(map(str, spec.shape))}")
+    with strategy.scope(), precision.policy(config.precision):
+        generator, discriminator = models.load_models(config.generator, config.discriminator, spec,
+                                                      config.latent_dim)
+        conditional = len(generator.inputs) == 2
+        if conditional and arrays.labels is None:
+            raise UserError(f"{config.generator} is a conditional generator: it needs a dataset with labels")
+        if config.eval_every and spec.shape != FEATURE_SHAPE:
+            raise UserError(f"--eval-every needs {'x'.join(map(str, FEATURE_SHAPE))} images (the metrics' MNIST "
+                            f"feature network); {config.dataset} has {'x'.join(map(str, spec.shape))}")
+        ema = None
+        if config.ema:
+            ema = GeneratorEMA(models.load_generator(config.generator, spec, config.latent_dim), generator, config.ema)
+        gan = GAN(generator, discriminator, loss, config.latent_dim, config.seed, r1_gamma=config.r1, ema=ema)
+        gan.compile(d_optimizer=precision.optimizer_for(config.precision, _adam(keras, config)),
+                    g_optimizer=precision.optimizer_for(config.precision, _adam(keras, config)),
+                    jit_compile=config.jit)
+        gan.build_optimizers()
+    gan.built = True  # its parts are built; fit() under a strategy would otherwise try to call the GAN itself
     # Only now that the models build and the data fits is anything written.
-    run.create()
-    if not run.config.exists() or run.config.read_text() != config.to_json():
-        _write_atomically(run.config, config.to_json())
-    gan = GAN(generator, discriminator, loss, config.latent_dim, config.seed, r1_gamma=config.r1)
+    if chief:
+        run.create()
+        if not run.config.exists() or run.config.read_text() != config.to_json():
+            _write_atomically(run.config, config.to_json())
     labels = arrays.labels if conditional else None
-    gan.compile(d_optimizer=_adam(keras, config), g_optimizer=_adam(keras, config), jit_compile=False)
-    gan.build_optimizers()
     if on_start:
         on_start()
 
@@ -203,31 +236,37 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
         log.info("resuming %s from %s (step %d, epoch %d)", run.path, checkpoint.name, info.step, info.epoch)
     spe = steps_per_epoch(len(images), config.batch_size)
     start_step = gan.step
-    cb.truncate_metrics(run, start_step // spe)
     if start_step >= config.epochs * spe:
         log.info("nothing to train: the run has completed its %d epochs (pass --epochs to extend it)", config.epochs)
-        return _finish(gan, run, config, spe)
+        return _finish(gan, run, config, spe, chief)
 
-    quality = [cb.QualityMetrics(images, config)] if config.eval_every else []
     stop = cb.GracefulStop(spe)
-    callbacks = [stop, cb.Throughput(config.batch_size), cb.StopOnNonFinite(), *quality,
-                 cb.SampleGrid(run, latent_vectors(config.seed + GRID_SEED_OFFSET, GRID_SIZE, config.latent_dim),
-                               spec.num_classes if gan.conditional else 0),
-                 cb.MetricsCSV(run),
-                 keras.callbacks.TensorBoard(str(run.tensorboard), write_graph=False),
-                 cb.CheckpointWriter(run), *extra_callbacks]
+    callbacks = [stop, cb.Throughput(config.batch_size), cb.StopOnNonFinite()]
+    if chief:  # in a multi-worker run, only the chief writes the run directory
+        cb.truncate_metrics(run, start_step // spe)
+        callbacks += [*([cb.QualityMetrics(images, config)] if config.eval_every else []),
+                      cb.SampleGrid(run, latent_vectors(config.seed + GRID_SEED_OFFSET, GRID_SIZE,
+                                                        config.latent_dim),
+                                    spec.num_classes if gan.conditional else 0),
+                      cb.MetricsCSV(run),
+                      keras.callbacks.TensorBoard(str(run.tensorboard), write_graph=False),
+                      cb.CheckpointWriter(run), *extra_callbacks]
+
+    def fit(batches, **kwargs):
+        if config.strategy == "multiworker":
+            fit_with_strategy(gan, strategy, batches, callbacks=callbacks, verbose=verbose, **kwargs)
+        else:
+            gan.fit(batches, callbacks=callbacks, verbose=verbose, shuffle=False, **kwargs)
     previous = {sig: signal.signal(sig, stop.request) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         first_epoch, skip = divmod(start_step, spe)
         if skip:  # resumed mid-epoch: finish that epoch first, without the batches already trained on
-            gan.fit(training_batches(images, config.batch_size, config.seed, first_epoch, skip, labels),
-                    epochs=first_epoch + 1, initial_epoch=first_epoch, steps_per_epoch=spe - skip,
-                    callbacks=callbacks, verbose=verbose, shuffle=False)
+            fit(training_batches(images, config.batch_size, config.seed, first_epoch, skip, labels),
+                epochs=first_epoch + 1, initial_epoch=first_epoch, steps_per_epoch=spe - skip)
             first_epoch += 1
         if first_epoch < config.epochs and not stop.requested:
-            gan.fit(training_batches(images, config.batch_size, config.seed, first_epoch, labels=labels),
-                    epochs=config.epochs, initial_epoch=first_epoch, steps_per_epoch=spe,
-                    callbacks=callbacks, verbose=verbose, shuffle=False)
+            fit(training_batches(images, config.batch_size, config.seed, first_epoch, labels=labels),
+                epochs=config.epochs, initial_epoch=first_epoch, steps_per_epoch=spe)
     except KeyboardInterrupt:  # a second Ctrl-C: stopped at once, mid-step; the last checkpoint stays
         last = latest_checkpoint(run.checkpoints)
         step = read_info(last).step if last else 0
@@ -240,22 +279,25 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if stop.requested:  # Ctrl-C or SIGTERM: the step in progress finished; keep it
-        save_checkpoint(run.checkpoints, gan.checkpoint_variables(), CheckpointInfo(gan.step, gan.step // spe))
+        if chief:
+            save_checkpoint(run.checkpoints, gan.checkpoint_variables(), CheckpointInfo(gan.step, gan.step // spe))
         raise TrainingInterrupted(TrainResult(run, config, gan.step, gan.step // spe))
-    return _finish(gan, run, config, spe)
+    return _finish(gan, run, config, spe, chief)
 
 
 def _adam(keras, config: TrainConfig):
     return keras.optimizers.Adam(config.lr, beta_1=config.beta_1, beta_2=config.beta_2)
 
 
-def _finish(gan, run: RunDirectory, config: TrainConfig, spe: int) -> TrainResult:
-    """Write the final generator and the progress GIF."""
+def _finish(gan, run: RunDirectory, config: TrainConfig, spe: int, chief: bool) -> TrainResult:
+    """Write the final generator (the EMA one, if any) and the progress GIF."""
     from ganzoo_runtime.images import save_gif
     from PIL import Image
 
+    if not chief:
+        return TrainResult(run, config, gan.step, gan.step // spe)
     with atomic_path(run.generator) as tmp:
-        gan.generator.save(tmp)
+        gan.sampling_generator.save(tmp)
     grids = sorted(run.samples.glob("epoch-*.png"))
     if grids:
         frames = []
