@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from conftest import REPO
-from ganzoo.datasets import DatasetError, open_dataset
+from ganzoo.datasets import DatasetError, as_arrays, open_dataset
 from ganzoo.discovery import UnknownPluginError
 from ganzoo.interfaces import ImageSpec
 
@@ -73,7 +73,7 @@ def test_folder_finds_png_and_jpeg_recursively_and_names_skipped_files(tmp_path,
     (tmp_path / "sub" / "broken.png").write_bytes(b"not a png")
     (tmp_path / "notes.txt").write_text("ignored")
     with caplog.at_level(logging.WARNING, logger="ganzoo"):
-        data = open_dataset(f"folder:{tmp_path}")
+        data = as_arrays(open_dataset(f"folder:{tmp_path}"))
     assert data.images.shape == (2, 16, 20, 1)  # size of the first image, grayscale
     assert "skipped" in caplog.text and "broken.png" in caplog.text
 
@@ -81,7 +81,7 @@ def test_folder_finds_png_and_jpeg_recursively_and_names_skipped_files(tmp_path,
 def test_folder_converts_to_the_requested_size_and_channels(tmp_path):
     _png(tmp_path / "a.png", size=(50, 40))
     _png(tmp_path / "b.png", size=(10, 10), mode="RGB")
-    data = open_dataset(f"folder:{tmp_path}", size=32, channels=3)
+    data = as_arrays(open_dataset(f"folder:{tmp_path}", size=32, channels=3))
     assert data.images.shape == (2, 32, 32, 3) and data.images.dtype == np.uint8
     assert open_dataset(f"folder:{tmp_path}").info.spec.channels == 3  # a colour image present: RGB
 

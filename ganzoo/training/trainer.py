@@ -189,7 +189,7 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
     from ganzoo.training.ema import GeneratorEMA
     from ganzoo.training.gan import GAN
     from ganzoo.training.strategy_loop import fit_with_strategy
-    from ganzoo.training.pipeline import steps_per_epoch, training_batches
+    from ganzoo.training.pipeline import should_stream, steps_per_epoch, training_batches
 
     strategy = make_strategy(config.strategy, config.devices)  # first: before TensorFlow's runtime starts
     chief = config.strategy != "multiworker" or cluster_from_environment().is_chief
@@ -198,8 +198,13 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
                         f"{strategy.num_replicas_in_sync} replicas: choose a multiple of "
                         f"{strategy.num_replicas_in_sync}")
     keras.utils.set_random_seed(config.seed)
-    arrays = as_arrays(dataset)
-    images = arrays.images
+    if should_stream(dataset):
+        log.info("streaming %d images from disk in each epoch: decoded they would take %.0f MiB, over the memory "
+                 "budget (GANZOO_MEMORY_BUDGET)", dataset.info.size, dataset.decoded_bytes / 2**20)
+        source, all_labels = dataset, None
+    else:  # decoded once, held in memory
+        arrays = as_arrays(dataset)
+        source, all_labels = arrays.images, arrays.labels
     spec = config.image_spec or dataset.info.spec
     loss_plugin = discovery.find_plugin("ganzoo.losses", config.loss)
     loss = models.check_loss(loss_plugin, discovery.load_plugin(loss_plugin))
@@ -207,7 +212,7 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
         generator, discriminator = models.load_models(config.generator, config.discriminator, spec,
                                                       config.latent_dim)
         conditional = len(generator.inputs) == 2
-        if conditional and arrays.labels is None:
+        if conditional and all_labels is None:
             raise UserError(f"{config.generator} is a conditional generator: it needs a dataset with labels")
         if config.eval_every and spec.shape != FEATURE_SHAPE:
             raise UserError(f"--eval-every needs {'x'.join(map(str, FEATURE_SHAPE))} images (the metrics' MNIST "
@@ -226,7 +231,7 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
         run.create()
         if not run.config.exists() or run.config.read_text() != config.to_json():
             _write_atomically(run.config, config.to_json())
-    labels = arrays.labels if conditional else None
+    labels = all_labels if conditional else None
     if on_start:
         on_start()
 
@@ -234,7 +239,7 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
     if checkpoint is not None:
         info = load_checkpoint(checkpoint, gan.checkpoint_variables())
         log.info("resuming %s from %s (step %d, epoch %d)", run.path, checkpoint.name, info.step, info.epoch)
-    spe = steps_per_epoch(len(images), config.batch_size)
+    spe = steps_per_epoch(dataset.info.size, config.batch_size)
     start_step = gan.step
     if start_step >= config.epochs * spe:
         log.info("nothing to train: the run has completed its %d epochs (pass --epochs to extend it)", config.epochs)
@@ -244,7 +249,7 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
     callbacks = [stop, cb.Throughput(config.batch_size), cb.StopOnNonFinite()]
     if chief:  # in a multi-worker run, only the chief writes the run directory
         cb.truncate_metrics(run, start_step // spe)
-        callbacks += [*([cb.QualityMetrics(images, config)] if config.eval_every else []),
+        callbacks += [*([cb.QualityMetrics(_reference_images(source), config)] if config.eval_every else []),
                       cb.SampleGrid(run, latent_vectors(config.seed + GRID_SEED_OFFSET, GRID_SIZE,
                                                         config.latent_dim),
                                     spec.num_classes if gan.conditional else 0),
@@ -261,11 +266,11 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
     try:
         first_epoch, skip = divmod(start_step, spe)
         if skip:  # resumed mid-epoch: finish that epoch first, without the batches already trained on
-            fit(training_batches(images, config.batch_size, config.seed, first_epoch, skip, labels),
+            fit(training_batches(source, config.batch_size, config.seed, first_epoch, skip, labels),
                 epochs=first_epoch + 1, initial_epoch=first_epoch, steps_per_epoch=spe - skip)
             first_epoch += 1
         if first_epoch < config.epochs and not stop.requested:
-            fit(training_batches(images, config.batch_size, config.seed, first_epoch, labels=labels),
+            fit(training_batches(source, config.batch_size, config.seed, first_epoch, labels=labels),
                 epochs=config.epochs, initial_epoch=first_epoch, steps_per_epoch=spe)
     except KeyboardInterrupt:  # a second Ctrl-C: stopped at once, mid-step; the last checkpoint stays
         last = latest_checkpoint(run.checkpoints)
@@ -283,6 +288,14 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
             save_checkpoint(run.checkpoints, gan.checkpoint_variables(), CheckpointInfo(gan.step, gan.step // spe))
         raise TrainingInterrupted(TrainResult(run, config, gan.step, gan.step // spe))
     return _finish(gan, run, config, spe, chief)
+
+
+def _reference_images(source: Any, limit: int = 10_000):
+    """The real images that --eval-every compares with: all of them in memory, or the first ``limit`` streamed."""
+    import numpy as np
+    if isinstance(source, np.ndarray):
+        return source
+    return np.stack([source.read(i) for i in range(min(limit, source.info.size))])
 
 
 def _adam(keras, config: TrainConfig):
