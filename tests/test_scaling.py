@@ -1,0 +1,230 @@
+"""Scale and speed options: strategies, mixed precision, XLA, EMA and the streamed input pipeline.
+
+Every run here is a real (tiny) training run in a subprocess: a strategy can
+split the CPU into logical devices only before TensorFlow's runtime starts.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import make_distribution, pythonpath_with, run_cli
+from PIL import Image
+
+TINY = ("--epochs", "2", "--batch-size", "32", "--latent-dim", "8")  # 64 images: 2 steps per epoch
+TWO_CPUS = ("--strategy", "mirrored", "--devices", "cpu:0,cpu:1")
+
+# An architecture whose forward pass does not depend on how a batch is split: no dropout (its masks are drawn
+# per replica) and synchronised BatchNorm (statistics over the global batch, not each replica's half).
+SPLIT_INVARIANT = """
+import keras
+from keras import layers
+
+def generator(spec, *, latent_dim=100):
+    return keras.Sequential([keras.Input((latent_dim,)), layers.Dense(7 * 7 * 16, use_bias=False),
+                             layers.BatchNormalization(synchronized=True), layers.LeakyReLU(),
+                             layers.Reshape((7, 7, 16)),
+                             layers.Conv2DTranspose(8, 5, strides=2, padding="same", use_bias=False),
+                             layers.BatchNormalization(synchronized=True), layers.LeakyReLU(),
+                             layers.Conv2DTranspose(1, 5, strides=2, padding="same", activation="tanh")])
+
+def discriminator(spec):
+    return keras.Sequential([keras.Input(spec.shape), layers.Conv2D(8, 5, strides=2, padding="same"),
+                             layers.LeakyReLU(), layers.Flatten(), layers.Dense(1)])
+"""
+
+
+def _metrics(run):
+    with (run / "metrics.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+def _losses(run):
+    return np.array([[float(row["d_loss"]), float(row["g_loss"])] for row in _metrics(run)])
+
+
+def _checkpoint(run):
+    path = sorted((run / "checkpoints").glob("ckpt-*.npz"))[-1]
+    with np.load(path) as data:
+        return path.name, [data[k] for k in sorted(data.files) if k != "info"]
+
+
+def _train(tmp_path, name, *args, env=None):
+    run = tmp_path / name
+    result = run_cli("train", *args, "--run-dir", str(run), env=env)
+    assert result.returncode == 0, result.stderr
+    return run, result
+
+
+def test_mirrored_on_two_cpu_devices_matches_one_device(tiny_npz, tmp_path):
+    """With split-invariant models the two replicas compute exactly the one-device step: latents are sliced
+    from the same global draw, losses are divided by the replica count, gradients summed. What remains is
+    float32 rounding (summation order), far under the 1e-4 allowed."""
+    site = make_distribution(tmp_path / "site", "splitgan", "0.1",
+                             {"ganzoo.generators": {"split": "splitgan_mod:generator"},
+                              "ganzoo.discriminators": {"split": "splitgan_mod:discriminator"}},
+                             {"splitgan_mod": SPLIT_INVARIANT})
+    env = pythonpath_with(site)
+    common = ("split", "--dataset", f"npz:{tiny_npz}", *TINY)
+    one, _ = _train(tmp_path, "one", *common, env=env)
+    two, result = _train(tmp_path, "two", *common, *TWO_CPUS, env=env)
+    assert "strategy mirrored on cpu:0,cpu:1" in result.stderr
+    assert [row["step"] for row in _metrics(two)] == [row["step"] for row in _metrics(one)] == ["2", "4"]
+    np.testing.assert_allclose(_losses(two), _losses(one), atol=1e-4)
+    (name_one, weights_one), (name_two, weights_two) = _checkpoint(one), _checkpoint(two)
+    assert name_one == name_two == "ckpt-00000004.npz"
+    for a, b in zip(weights_one, weights_two):
+        np.testing.assert_allclose(b, a, atol=1e-4)
+
+
+def test_mirrored_dcgan_tracks_one_device_and_resumes_on_one_device(tiny_npz, tmp_path):
+    """dcgan keeps the tutorial's layers: dropout masks are drawn per replica and BatchNorm normalises each
+    replica's half batch, so the losses agree only to the extent that these differences allow (0.05 over
+    four steps, where an untrained pair's losses move by ~0.1 per step)."""
+    common = ("dcgan", "--dataset", f"npz:{tiny_npz}", *TINY)
+    one, _ = _train(tmp_path, "one", *common)
+    two, _ = _train(tmp_path, "two", *common, *TWO_CPUS)
+    assert [row["step"] for row in _metrics(two)] == ["2", "4"]
+    np.testing.assert_allclose(_losses(two), _losses(one), atol=0.05)
+    _train(tmp_path, "two", "--resume", "--epochs", "3", "--strategy", "default")
+    assert [row["step"] for row in _metrics(two)] == ["2", "4", "6"]
+    assert json.loads((two / "config.json").read_text())["strategy"] == "default"
+
+
+def test_mirrored_without_a_gpu_runs_on_the_cpu_with_a_notice(tiny_npz, tmp_path):
+    run, result = _train(tmp_path, "run", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1",
+                         "--batch-size", "32", "--latent-dim", "8", "--strategy", "mirrored")
+    assert "no GPU found; --strategy mirrored runs on the CPU" in result.stderr
+    assert _metrics(run)[-1]["step"] == "2"
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--strategy", "mirrored", "--devices", "cpu:0,cpu:1", "--batch-size", "31"),
+     "batch size 31 does not split evenly over 2 replicas"),
+    (("--strategy", "mirrored", "--devices", "gpu:3"), "no such device: /gpu:3"),
+    (("--devices", "cpu:0,cpu:1"), "--devices needs --strategy mirrored"),
+    (("--strategy", "multiworker"), "--strategy multiworker needs TF_CONFIG"),
+])
+def test_bad_scale_options_are_one_line_errors(tiny_npz, tmp_path, args, message):
+    run = tmp_path / "run"
+    result = run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", "--latent-dim", "8",
+                     *args, "--run-dir", str(run))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(f"error: {message}")
+    assert not run.exists()
+
+
+def test_malformed_tf_config_is_a_one_line_error(tiny_npz, tmp_path):
+    result = run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--strategy", "multiworker",
+                     "--run-dir", str(tmp_path / "run"), env={"TF_CONFIG": '{"cluster": {}}'})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("error: TF_CONFIG is not a valid multi-worker")
+
+
+def _free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def test_multiworker_trains_on_two_processes_and_resumes_on_one_device(tiny_npz, tmp_path):
+    run = tmp_path / "run"
+    workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
+    processes = []
+    try:
+        for index in range(2):
+            env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": {"worker": workers},
+                                                          "task": {"type": "worker", "index": index}})}
+            processes.append(subprocess.Popen(
+                [sys.executable, "-m", "ganzoo", "train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1",
+                 "--batch-size", "32", "--latent-dim", "8", "--strategy", "multiworker", "--run-dir", str(run)],
+                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        outputs = [p.communicate(timeout=240) for p in processes]
+    finally:
+        for p in processes:
+            p.kill()
+    for p, (_, err) in zip(processes, outputs):
+        assert p.returncode == 0, err
+    assert [p.name for p in (run / "checkpoints").glob("ckpt-*.npz")] == ["ckpt-00000002.npz"]  # the chief's
+    assert len(_metrics(run)) == 1  # written once, by the chief
+    _train(tmp_path, "run", "--resume", "--epochs", "2", "--strategy", "default")
+    assert [row["step"] for row in _metrics(run)] == ["2", "4"]
+
+
+@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_precision_trains_with_finite_losses_and_resumes(tiny_npz, tmp_path, precision):
+    run, _ = _train(tmp_path, "run", "dcgan", "--dataset", f"npz:{tiny_npz}", *TINY, "--precision", precision)
+    assert np.isfinite(_losses(run)).all()
+    _, weights = _checkpoint(run)
+    assert all(w.dtype != np.float16 for w in weights)  # variables stay float32 under mixed policies
+    _train(tmp_path, "run", "--resume", "--epochs", "3")
+    assert [row["step"] for row in _metrics(run)] == ["2", "4", "6"]
+    sample = run_cli("sample", str(run), "-n", "4", "--output", str(tmp_path / "x.npy"))
+    assert sample.returncode == 0, sample.stderr
+    assert np.load(tmp_path / "x.npy").dtype == np.float32
+
+
+def test_changing_precision_on_resume_is_refused(tiny_npz, tmp_path):
+    run, _ = _train(tmp_path, "run", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", "--batch-size", "32",
+                    "--latent-dim", "8")
+    result = run_cli("train", "--resume", "--run-dir", str(run), "--precision", "mixed_float16")
+    assert result.returncode == 2
+    assert "precision: run has 'float32', command line says 'mixed_float16'" in result.stderr
+
+
+def test_jit_trains_the_same_steps(tiny_npz, tmp_path):
+    run, result = _train(tmp_path, "run", "dcgan", "--dataset", f"npz:{tiny_npz}", *TINY, "--jit")
+    assert "XLA" in result.stderr
+    assert [row["step"] for row in _metrics(run)] == ["2", "4"] and np.isfinite(_losses(run)).all()
+
+
+def test_ema_weights_differ_from_raw_and_round_trip_through_a_checkpoint(tiny_npz, tmp_path):
+    import keras
+
+    run, _ = _train(tmp_path, "run", "dcgan", "--dataset", f"npz:{tiny_npz}", *TINY, "--ema", "0.9")
+    plain, _ = _train(tmp_path, "plain", "dcgan", "--dataset", f"npz:{tiny_npz}", *TINY)
+    _, weights = _checkpoint(run)
+    count = len(weights) - len(_checkpoint(plain)[1])  # the EMA copy of the generator is stored last
+    raw, ema = weights[:count], weights[-count:]
+    assert [w.shape for w in raw] == [w.shape for w in ema]
+    assert max(np.abs(r - e).max() for r, e in zip(raw, ema)) > 1e-3
+
+    # a resume restores the EMA variables (and the finished run rewrites generator.keras from them)
+    (run / "generator.keras").unlink()
+    _train(tmp_path, "run", "--resume")
+    restored = keras.saving.load_model(run / "generator.keras").get_weights()
+    for stored, loaded in zip(ema, restored, strict=True):
+        np.testing.assert_array_equal(loaded, stored)
+
+    outputs = {}
+    for flag in ("--ema", "--no-ema"):
+        result = run_cli("sample", str(run), "-n", "8", "--output", str(tmp_path / f"{flag}.npy"), flag)
+        assert result.returncode == 0, result.stderr
+        assert ("EMA weights" in result.stderr) == (flag == "--ema")
+        outputs[flag] = np.load(tmp_path / f"{flag}.npy")
+    assert np.abs(outputs["--ema"] - outputs["--no-ema"]).max() > 1e-3
+
+
+def test_a_folder_over_the_memory_budget_streams_the_same_batches(tmp_path, tiny_npz):
+    images = tmp_path / "images"
+    images.mkdir()
+    with np.load(tiny_npz) as data:
+        for i, image in enumerate(data["x"]):
+            Image.fromarray(image).save(images / f"{i:03d}.png")
+    common = ("dcgan", "--dataset", f"folder:{images}", *TINY)
+    memory, result = _train(tmp_path, "memory", *common)
+    assert "streaming" not in result.stderr
+    streamed, result = _train(tmp_path, "streamed", *common, env={"GANZOO_MEMORY_BUDGET": "1000"})
+    assert "streaming 64 images from disk" in result.stderr
+    np.testing.assert_array_equal(_losses(streamed), _losses(memory))
