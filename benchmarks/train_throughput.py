@@ -1,14 +1,19 @@
-"""Images/s of ganzoo's shared training loop against the tutorial's plain tf.function loop.
+"""Images/s of ganzoo's shared training loop against the tutorial's plain tf.function loop,
+and of ganzoo's speed options against ganzoo in float32.
 
-Both train the default plugin's DCGAN on the embedded MNIST subset with the
-same batch size and optimizers. ganzoo's per-epoch wall time includes
-everything ``ganzoo train`` does at the end of an epoch (sample grid,
-metrics CSV, TensorBoard, checkpoint). The two contenders alternate in
+All contenders train the default plugin's DCGAN on the embedded MNIST subset
+with the same batch size and optimizers. ganzoo's per-epoch wall time
+includes everything ``ganzoo train`` does at the end of an epoch (sample
+grid, metrics CSV, TensorBoard, checkpoint). The contenders alternate in
 rounds, because this machine is shared and noisy; the first epoch of every
-round (tracing, and for ganzoo rebuilding and restoring from its checkpoint)
-is not counted. Prints the medians and their ratio (goal: >= 0.95).
+round (tracing, XLA compilation, and for ganzoo rebuilding and restoring from
+its checkpoint) is not counted. Prints the medians and the ratios (goals:
+ganzoo float32 / tutorial >= 0.95; the best of --precision mixed_bfloat16,
+--jit and both / ganzoo float32 >= 1.3), and the last epoch's losses of each
+variant (they must be finite).
 
     python benchmarks/train_throughput.py [--batch-size 256] [--rounds 3] [--epochs-per-round 4]
+                                          [--variants float32,mixed_bfloat16,jit,mixed_bfloat16+jit]
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ class EpochWallTime(keras.callbacks.Callback):
         now = time.perf_counter()
         self.times.append(now - self.last)
         self.last = now
+        self.logs = dict(logs or {})
 
 
 def tutorial_loop(images, batch_size, latent_dim, lr, beta_1):
@@ -89,36 +95,56 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs-per-round", type=int, default=4)
+    parser.add_argument("--variants", default="float32,mixed_bfloat16,jit,mixed_bfloat16+jit",
+                        help="ganzoo variants, comma-separated: a precision, 'jit', or PRECISION+jit")
     args = parser.parse_args()
+    variants = args.variants.split(",")
+    if variants[0] != "float32":
+        parser.error("the first variant must be float32, the baseline of the ratios")
 
     with tempfile.TemporaryDirectory() as tmp:
-        run_dir = Path(tmp) / "run"
-        request = TrainRequest("dcgan", "mnist-5k", options={"batch_size": args.batch_size,
-                                                             "epochs": args.epochs_per_round}, run_dir=run_dir)
-        config, run, data = prepare(request)
-        images = data.images
-        images_per_epoch = steps_per_epoch(len(images), args.batch_size) * args.batch_size
-        baseline = tutorial_loop(images, args.batch_size, config.latent_dim, config.lr, config.beta_1)
-
-        baseline_times, ganzoo_times = [], []
+        images = None
+        times: dict[str, list[float]] = {"tutorial": [], **{v: [] for v in variants}}
+        losses: dict[str, dict] = {}
         for round_ in range(args.rounds):
-            baseline_times += baseline(args.epochs_per_round)[1:]
-            timer = EpochWallTime()
-            if round_:
-                config, run, data = prepare(TrainRequest(None, None, run_dir=run_dir, resume=True, options={
-                    "epochs": (round_ + 1) * args.epochs_per_round}))
-            train(config, run, data, verbose=0, extra_callbacks=[timer])
-            ganzoo_times += timer.times[1:]
-            print(f"round {round_ + 1}: tutorial loop {images_per_epoch / statistics.median(baseline_times):.0f} "
-                  f"images/s, ganzoo train {images_per_epoch / statistics.median(ganzoo_times):.0f} images/s "
-                  "(medians so far)", flush=True)
+            for variant in variants:
+                run_dir = Path(tmp) / variant
+                epochs = (round_ + 1) * args.epochs_per_round
+                if round_:
+                    request = TrainRequest(None, None, run_dir=run_dir, resume=True, options={"epochs": epochs})
+                else:
+                    precision, _, jit = variant.partition("+")
+                    request = TrainRequest("dcgan", "mnist-5k", run_dir=run_dir,
+                                           options={"batch_size": args.batch_size, "epochs": epochs},
+                                           precision="float32" if precision == "jit" else precision,
+                                           jit=bool(jit) or precision == "jit")
+                config, run, data = prepare(request)
+                timer = EpochWallTime()
+                train(config, run, data, verbose=0, extra_callbacks=[timer])
+                times[variant] += timer.times[1:]
+                losses[variant] = timer.logs
+                if images is None:
+                    images = data.images
+                    images_per_epoch = steps_per_epoch(len(images), args.batch_size) * args.batch_size
+                    baseline = tutorial_loop(images, args.batch_size, config.latent_dim, config.lr, config.beta_1)
+            times["tutorial"] += baseline(args.epochs_per_round)[1:]
+            print(f"round {round_ + 1}: " + ", ".join(
+                f"{name} {images_per_epoch / statistics.median(t):.0f}" for name, t in times.items())
+                  + " images/s (medians so far)", flush=True)
 
-    base = images_per_epoch / statistics.median(baseline_times)
-    ours = images_per_epoch / statistics.median(ganzoo_times)
-    print(f"batch {args.batch_size}, {len(baseline_times)} + {len(ganzoo_times)} epochs measured")
-    print(f"tutorial tf.function loop: {base:.0f} images/s (median)")
-    print(f"ganzoo train (grid, CSV, TensorBoard, checkpoint every epoch): {ours:.0f} images/s (median)")
-    print(f"ratio ganzoo / tutorial: {ours / base:.3f} (goal >= 0.95)")
+    rate = {name: images_per_epoch / statistics.median(t) for name, t in times.items()}
+    print(f"batch {args.batch_size}, epochs measured: " + ", ".join(f"{k} {len(v)}" for k, v in times.items()))
+    print(f"tutorial tf.function loop: {rate['tutorial']:.0f} images/s (median)")
+    for variant in variants:
+        logs = losses[variant]
+        print(f"ganzoo train {variant}: {rate[variant]:.0f} images/s (median), last epoch's losses "
+              f"d {logs['d_loss']:.3f} g {logs['g_loss']:.3f}")
+    print(f"ratio ganzoo float32 / tutorial: {rate['float32'] / rate['tutorial']:.3f} (goal >= 0.95)")
+    for variant in variants[1:]:
+        print(f"ratio {variant} / float32: {rate[variant] / rate['float32']:.3f}")
+    if len(variants) > 1:
+        best = max(variants[1:], key=rate.get)
+        print(f"best option: {best}, {rate[best] / rate['float32']:.3f} x float32 (goal >= 1.3)")
 
 
 if __name__ == "__main__":

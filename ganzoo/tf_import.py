@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
+
+from ganzoo_runtime.quiet import captured_output
 
 
 def import_tensorflow(start_runtime: bool = True):
@@ -39,17 +40,13 @@ def quiet():
         return
     # 3: grappler logs harmless optimizer failures as errors; real ones still raise.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            yield
-        except BaseException:
-            os.dup2(saved, 2)
-            captured.seek(0)
-            sys.stderr.write(captured.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+    shown = ""
+    try:
+        with captured_output((2,)) as captured:
+            try:
+                yield
+            except BaseException:
+                shown = captured()
+                raise
+    finally:
+        sys.stderr.write(shown)  # after the descriptor is restored

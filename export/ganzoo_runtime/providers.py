@@ -2,9 +2,10 @@
 
 onnxruntime-gpu lists GPU providers it cannot load and, asked for one,
 silently falls back to the CPU after printing errors. So a GPU provider is
-tried only when an NVIDIA driver with a device is present, with
-onnxruntime's logging turned down, and the session's own provider list
-decides what actually runs.
+tried only when an NVIDIA driver with a device is present (and, for
+TensorRT, its library loads), the attempt's output is captured (on an H100
+without TensorRT, onnxruntime printed a page of errors for every session),
+and the session's own provider list decides what actually runs.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from __future__ import annotations
 import ctypes
 import logging
 import sys
+from pathlib import Path
 from typing import Optional
 
 import onnxruntime as ort
 
 from ganzoo_runtime.errors import UserError
+from ganzoo_runtime.quiet import captured_output
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +43,35 @@ def nvidia_gpu_count() -> int:
         return 0
 
 
+def tensorrt_loads() -> bool:
+    """Whether TensorRT 10's runtime library (which onnxruntime's TensorRT provider needs) can be loaded."""
+    if sys.platform == "win32":
+        names = ["nvinfer_10.dll"]
+    else:
+        names = ["libnvinfer.so.10"]
+        try:  # the pip wheels (tensorrt-cu13) keep it in the tensorrt_libs package
+            import tensorrt_libs
+            names += [str(p) for p in Path(tensorrt_libs.__file__).parent.glob("libnvinfer.so.10*")]
+        except ImportError:
+            pass
+    for name in names:
+        try:
+            ctypes.CDLL(name)
+            return True
+        except OSError:
+            continue
+    return False
+
+
 def gpu_unavailable_reason(device: str) -> Optional[str]:
     """Why ``device`` (cuda or tensorrt) cannot run here, or None if it may."""
     if PROVIDERS[device] not in ort.get_available_providers():
         return f"this onnxruntime build has no {PROVIDERS[device]} (install onnxruntime-gpu)"
     if nvidia_gpu_count() == 0:
         return "no NVIDIA GPU with a working driver was found"
+    if device == "tensorrt" and not tensorrt_loads():
+        return ("TensorRT 10 (libnvinfer.so.10) was not found: pip install 'tensorrt-cu13<11', or add it to "
+                "LD_LIBRARY_PATH")
     return None
 
 
@@ -69,7 +95,8 @@ def create_session(model: bytes | str, device: str = "auto",
         session = _try_session(model, candidate, options)
         if session is not None:
             return session
-        reasons.append(f"{candidate}: {PROVIDERS[candidate]} did not load (CUDA 13 / cuDNN 9 libraries missing? "
+        missing = "TensorRT 10" if candidate == "tensorrt" else "CUDA 13 / cuDNN 9"
+        reasons.append(f"{candidate}: {PROVIDERS[candidate]} did not load ({missing} libraries missing? "
                        "pip install 'ganzoo[gpu]')")
     raise UserError(f"device {device} is not available: {'; '.join(reasons)}")
 
@@ -78,14 +105,20 @@ def _try_session(model, device, options) -> Optional[ort.InferenceSession]:
     options = options or ort.SessionOptions()
     options.log_severity_level = ERROR_SEVERITY
     providers = [PROVIDERS[device]] + ([] if device == "cpu" else [PROVIDERS["cpu"]])
-    try:
-        session = ort.InferenceSession(model, sess_options=options, providers=providers)
-    except Exception as error:  # noqa: BLE001 - onnxruntime raises its own types for a provider that fails
-        if device == "cpu":
-            raise
-        log.debug("%s failed: %s", device, error)
+    if device == "cpu":
+        return ort.InferenceSession(model, sess_options=options, providers=providers)
+    with captured_output() as printed:  # a provider that fails to load prints errors, then falls back
+        try:
+            session = ort.InferenceSession(model, sess_options=options, providers=providers)
+        except Exception as error:  # noqa: BLE001 - onnxruntime raises its own types for a provider that fails
+            session, failure = None, error
+        else:
+            failure = None
+        output = printed()
+    if session is None or session.get_providers()[0] != PROVIDERS[device]:
+        log.debug("%s did not load: %s %s", device, failure or "", output)
         return None
-    return session if session.get_providers()[0] == PROVIDERS[device] else None
+    return session
 
 
 def _preload_gpu_libraries() -> None:
