@@ -72,7 +72,7 @@ def test_mirrored_on_two_cpu_devices_matches_one_device(tiny_npz, tmp_path):
                               "ganzoo.discriminators": {"split": "splitgan_mod:discriminator"}},
                              {"splitgan_mod": SPLIT_INVARIANT})
     env = pythonpath_with(site)
-    common = ("split", "--dataset", f"npz:{tiny_npz}", *TINY)
+    common = ("split", "--dataset", f"npz:{tiny_npz}", *TINY, "--ema", "0.9")  # the EMA update too
     one, _ = _train(tmp_path, "one", *common, env=env)
     two, result = _train(tmp_path, "two", *common, *TWO_CPUS, env=env)
     assert "strategy mirrored on cpu:0,cpu:1" in result.stderr

@@ -21,7 +21,7 @@ class TrainedGenerator:
     step: int
     run: RunDirectory
     factory: Any  # the plugin factory, to rebuild the generator (e.g. in float16)
-    weights: str  # "ema" (the moving average) or "raw" (the trained weights)
+    weights: str = "raw"  # "ema" (the moving average of the weights) or "raw" (the trained ones)
 
     @property
     def config_sha256(self) -> str:

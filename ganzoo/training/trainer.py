@@ -180,16 +180,12 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
     import keras
     from ganzoo_runtime.latents import latent_vectors
 
-    from ganzoo import models
-    from ganzoo.metrics.feature_network import FEATURE_SHAPE
     from ganzoo.training import callbacks as cb
     from ganzoo.training import precision
     from ganzoo.training.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
     from ganzoo.training.distribution import cluster_from_environment, make_strategy
-    from ganzoo.training.ema import GeneratorEMA
-    from ganzoo.training.gan import GAN
+    from ganzoo.training.pipeline import steps_per_epoch, training_batches
     from ganzoo.training.strategy_loop import fit_with_strategy
-    from ganzoo.training.pipeline import should_stream, steps_per_epoch, training_batches
 
     strategy = make_strategy(config.strategy, config.devices)  # first: before TensorFlow's runtime starts
     chief = config.strategy != "multiworker" or cluster_from_environment().is_chief
@@ -198,40 +194,17 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
                         f"{strategy.num_replicas_in_sync} replicas: choose a multiple of "
                         f"{strategy.num_replicas_in_sync}")
     keras.utils.set_random_seed(config.seed)
-    if should_stream(dataset):
-        log.info("streaming %d images from disk in each epoch: decoded they would take %.0f MiB, over the memory "
-                 "budget (GANZOO_MEMORY_BUDGET)", dataset.info.size, dataset.decoded_bytes / 2**20)
-        source, all_labels = dataset, None
-    else:  # decoded once, held in memory
-        arrays = as_arrays(dataset)
-        source, all_labels = arrays.images, arrays.labels
+    source, all_labels = _training_source(dataset)
     spec = config.image_spec or dataset.info.spec
-    loss_plugin = discovery.find_plugin("ganzoo.losses", config.loss)
-    loss = models.check_loss(loss_plugin, discovery.load_plugin(loss_plugin))
     with strategy.scope(), precision.policy(config.precision):
-        generator, discriminator = models.load_models(config.generator, config.discriminator, spec,
-                                                      config.latent_dim)
-        conditional = len(generator.inputs) == 2
-        if conditional and all_labels is None:
-            raise UserError(f"{config.generator} is a conditional generator: it needs a dataset with labels")
-        if config.eval_every and spec.shape != FEATURE_SHAPE:
-            raise UserError(f"--eval-every needs {'x'.join(map(str, FEATURE_SHAPE))} images (the metrics' MNIST "
-                            f"feature network); {config.dataset} has {'x'.join(map(str, spec.shape))}")
-        ema = None
-        if config.ema:
-            ema = GeneratorEMA(models.load_generator(config.generator, spec, config.latent_dim), generator, config.ema)
-        gan = GAN(generator, discriminator, loss, config.latent_dim, config.seed, r1_gamma=config.r1, ema=ema)
-        gan.compile(d_optimizer=precision.optimizer_for(config.precision, _adam(keras, config)),
-                    g_optimizer=precision.optimizer_for(config.precision, _adam(keras, config)),
-                    jit_compile=config.jit)
-        gan.build_optimizers()
+        gan = _build_gan(config, spec, has_labels=all_labels is not None)
     gan.built = True  # its parts are built; fit() under a strategy would otherwise try to call the GAN itself
     # Only now that the models build and the data fits is anything written.
     if chief:
         run.create()
         if not run.config.exists() or run.config.read_text() != config.to_json():
             _write_atomically(run.config, config.to_json())
-    labels = all_labels if conditional else None
+    labels = all_labels if gan.conditional else None
     if on_start:
         on_start()
 
@@ -262,6 +235,7 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
             fit_with_strategy(gan, strategy, batches, callbacks=callbacks, verbose=verbose, **kwargs)
         else:
             gan.fit(batches, callbacks=callbacks, verbose=verbose, shuffle=False, **kwargs)
+
     previous = {sig: signal.signal(sig, stop.request) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         first_epoch, skip = divmod(start_step, spe)
@@ -290,16 +264,53 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
     return _finish(gan, run, config, spe, chief)
 
 
+def _training_source(dataset: Any) -> tuple[Any, Any]:
+    """(images, labels): the dataset decoded into memory, or (dataset, None) to stream it from disk."""
+    from ganzoo.training.pipeline import should_stream
+
+    if should_stream(dataset):
+        log.info("streaming %d images from disk in each epoch: decoded they would take %.0f MiB, over the memory "
+                 "budget (GANZOO_MEMORY_BUDGET)", dataset.info.size, dataset.decoded_bytes / 2**20)
+        return dataset, None
+    arrays = as_arrays(dataset)
+    return arrays.images, arrays.labels
+
+
+def _build_gan(config: TrainConfig, spec: Any, has_labels: bool):
+    """The models, their EMA copy and optimizers, compiled; call it in the strategy's scope and dtype policy."""
+    import keras
+
+    from ganzoo import models
+    from ganzoo.metrics.feature_network import FEATURE_SHAPE
+    from ganzoo.training import precision
+    from ganzoo.training.ema import GeneratorEMA
+    from ganzoo.training.gan import GAN
+
+    loss_plugin = discovery.find_plugin("ganzoo.losses", config.loss)
+    loss = models.check_loss(loss_plugin, discovery.load_plugin(loss_plugin))
+    generator, discriminator = models.load_models(config.generator, config.discriminator, spec, config.latent_dim)
+    if len(generator.inputs) == 2 and not has_labels:
+        raise UserError(f"{config.generator} is a conditional generator: it needs a dataset with labels")
+    if config.eval_every and spec.shape != FEATURE_SHAPE:
+        raise UserError(f"--eval-every needs {'x'.join(map(str, FEATURE_SHAPE))} images (the metrics' MNIST "
+                        f"feature network); {config.dataset} has {'x'.join(map(str, spec.shape))}")
+    ema = None
+    if config.ema:
+        ema = GeneratorEMA(models.load_generator(config.generator, spec, config.latent_dim), generator, config.ema)
+    gan = GAN(generator, discriminator, loss, config.latent_dim, config.seed, r1_gamma=config.r1, ema=ema)
+    adam = [keras.optimizers.Adam(config.lr, beta_1=config.beta_1, beta_2=config.beta_2) for _ in range(2)]
+    gan.compile(d_optimizer=precision.optimizer_for(config.precision, adam[0]),
+                g_optimizer=precision.optimizer_for(config.precision, adam[1]), jit_compile=config.jit)
+    gan.build_optimizers()
+    return gan
+
+
 def _reference_images(source: Any, limit: int = 10_000):
     """The real images that --eval-every compares with: all of them in memory, or the first ``limit`` streamed."""
     import numpy as np
     if isinstance(source, np.ndarray):
         return source
     return np.stack([source.read(i) for i in range(min(limit, source.info.size))])
-
-
-def _adam(keras, config: TrainConfig):
-    return keras.optimizers.Adam(config.lr, beta_1=config.beta_1, beta_2=config.beta_2)
 
 
 def _finish(gan, run: RunDirectory, config: TrainConfig, spe: int, chief: bool) -> TrainResult:
