@@ -35,6 +35,9 @@ class GAN(keras.Model):
         self.ema = ema
         self.loss_seed = keras.random.SeedGenerator(seed)  # the losses' own randomness (LossContext.seed_generator)
         self.discriminator_steps = getattr(loss, "discriminator_steps", 1)
+        # Not the optimizer's `iterations`: a LossScaleOptimizer leaves that unchanged on the steps it skips.
+        self.steps_done = keras.Variable(0, dtype="int64", trainable=False, aggregation="only_first_replica",
+                                         name="steps_done")
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
 
@@ -49,8 +52,8 @@ class GAN(keras.Model):
 
     @property
     def step(self) -> int:
-        """Completed training steps (generator updates)."""
-        return int(self.g_optimizer.iterations.numpy())
+        """Completed training steps."""
+        return int(self.steps_done.numpy())
 
     def build_optimizers(self) -> None:
         """Create the optimizers' slots now, so a checkpoint can be restored into them."""
@@ -59,7 +62,7 @@ class GAN(keras.Model):
 
     def checkpoint_variables(self) -> list:
         """Every variable a checkpoint must hold, in a fixed order: generator first, EMA weights last."""
-        return [*self.generator.variables, *self.discriminator.variables, self.loss_seed.state,
+        return [*self.generator.variables, *self.discriminator.variables, self.loss_seed.state, self.steps_done,
                 *self.d_optimizer.variables, *self.g_optimizer.variables,
                 *(self.ema.variables if self.ema else ())]
 
@@ -83,6 +86,7 @@ class GAN(keras.Model):
             g_loss = self._generator_step(real_images, labels, self.discriminator_steps)
         if self.ema:
             self.ema.update(self.generator)
+        self.steps_done.assign_add(1)
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
@@ -91,7 +95,7 @@ class GAN(keras.Model):
         """This replica's rows of the global batch's latents for draw ``draw`` of the current step."""
         replica = tf.distribute.get_replica_context()
         replicas, index = replica.num_replicas_in_sync, replica.replica_id_in_sync_group
-        step = tf.cast(self.g_optimizer.iterations, tf.int64)
+        step = self.steps_done.value
         seed = tf.stack([tf.constant(self.seed, tf.int64), step * (self.discriminator_steps + 1) + draw])
         every_replica = tf.random.stateless_normal((batch * replicas, self.latent_dim), seed=seed)
         return every_replica[batch * index: batch * (index + 1)]
