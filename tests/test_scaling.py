@@ -156,6 +156,7 @@ def test_multiworker_trains_on_two_processes_and_resumes_on_one_device(tiny_npz,
             p.kill()
     for p, (_, err) in zip(processes, outputs):
         assert p.returncode == 0, err
+    assert outputs[1][1].strip().splitlines()[-1].startswith("worker 1 done: 2 steps")
     assert [p.name for p in (run / "checkpoints").glob("ckpt-*.npz")] == ["ckpt-00000002.npz"]  # the chief's
     assert len(_metrics(run)) == 1  # written once, by the chief
     _train(tmp_path, "run", "--resume", "--epochs", "2", "--strategy", "default")
