@@ -110,6 +110,7 @@ def test_mirrored_without_a_gpu_runs_on_the_cpu_with_a_notice(tiny_npz, tmp_path
      "batch size 31 does not split evenly over 2 replicas"),
     (("--strategy", "mirrored", "--devices", "gpu:3"), "no such device: /gpu:3"),
     (("--devices", "cpu:0,cpu:1"), "--devices needs --strategy mirrored"),
+    ((*TWO_CPUS, "--jit"), "--jit works with one replica only, not 2"),
     (("--strategy", "multiworker"), "--strategy multiworker needs TF_CONFIG"),
 ])
 def test_bad_scale_options_are_one_line_errors(tiny_npz, tmp_path, args, message):

@@ -193,6 +193,9 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
         raise UserError(f"batch size {config.batch_size} does not split evenly over "
                         f"{strategy.num_replicas_in_sync} replicas: choose a multiple of "
                         f"{strategy.num_replicas_in_sync}")
+    if config.jit and strategy.num_replicas_in_sync > 1:  # seen failing on CPU devices: no XLA collectives there
+        raise UserError(f"--jit works with one replica only, not {strategy.num_replicas_in_sync}: leave out --jit "
+                        "or train on one device")
     keras.utils.set_random_seed(config.seed)
     source, all_labels = _training_source(dataset)
     spec = config.image_spec or dataset.info.spec
