@@ -2,7 +2,7 @@
 
 Contenders, at batch 1, 64 and 256: Keras `predict`, a `tf.function` of the
 generator, and onnxruntime (a plain CPU InferenceSession with default options)
-on the default fp32 export, on the fp16 and uint8 variants, and on a plain
+on the default fp32 export, on the fp16, uint8 and int8 variants, and on a plain
 tf2onnx conversion without ganzoo's sub-pixel rewrite of transposed
 convolutions ("ort fp32 tf2onnx"). The generator
 is the default DCGAN for 28x28x1 (latent 100), trained for one epoch on the
@@ -60,6 +60,7 @@ def main() -> None:
                 ("onnxruntime fp32", OnnxOptions(), True),
                 ("onnxruntime fp16", OnnxOptions(precision="fp16"), True),
                 ("onnxruntime uint8", OnnxOptions(pixels="uint8"), True),
+                ("onnxruntime int8", OnnxOptions(precision="int8"), True),
                 ("ort fp32 tf2onnx", OnnxOptions(), False)):
             path = export_onnx(trained, Path(tmp) / f"{len(sessions)}.onnx", options, subpixel=subpixel).path
             sessions[name] = create_session(str(path), "cpu")

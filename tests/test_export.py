@@ -10,7 +10,7 @@ import pytest
 from conftest import run_cli
 from ganzoo.exporting import ExportVerificationError
 from ganzoo.exporting import onnx_export
-from ganzoo.exporting.onnx_export import OnnxOptions, expected_output, export_onnx, tolerance
+from ganzoo.exporting.onnx_export import OnnxOptions, expected_output, export_onnx, mean_tolerance, tolerance
 from ganzoo.training.restore import load_trained_generator
 from ganzoo_runtime.latents import latent_vectors
 from ganzoo_runtime.metadata import KEYS, GeneratorInfo
@@ -64,6 +64,8 @@ def test_dynamic_batch_and_parity_on_fresh_latents(default_export, trained):
     (OnnxOptions(layout="nchw"), np.float32, (7, 1, 28, 28)),
     (OnnxOptions(pixels="uint8"), np.uint8, (7, 28, 28, 1)),
     (OnnxOptions(precision="fp16", layout="nchw", pixels="uint8", opset=17), np.uint8, (7, 1, 28, 28)),
+    (OnnxOptions(precision="int8"), np.float32, (7, 28, 28, 1)),
+    (OnnxOptions(precision="int8", layout="nchw", pixels="uint8"), np.uint8, (7, 1, 28, 28)),
 ])
 def test_variants_pass_the_checker_and_their_stated_bound(trained, tmp_path, options, dtype, shape):
     result = export_onnx(trained, tmp_path / "g.onnx", options)
@@ -77,6 +79,10 @@ def test_variants_pass_the_checker_and_their_stated_bound(trained, tmp_path, opt
     assert got.dtype == dtype and got.shape == shape
     difference = np.abs(got.astype(float) - expected_output(trained, z, None, options).astype(float)).max()
     assert difference <= tolerance(options)
+    assert {node.domain for node in model.graph.node} <= {"", "ai.onnx"}
+    if options.precision == "int8":  # really quantized: int8 weights, and int8 arithmetic between layers
+        assert any(node.op_type == "QuantizeLinear" for node in model.graph.node)
+        assert any(t.data_type == onnx.TensorProto.INT8 for t in model.graph.initializer)
     info = GeneratorInfo.from_props({p.key: p.value for p in model.metadata_props})
     assert info.layout == options.layout and info.pixel_range == ((0, 255) if options.pixels == "uint8" else (-1, 1))
 
@@ -86,6 +92,8 @@ def test_stated_bounds():
     assert tolerance(OnnxOptions(precision="fp16")) == 1e-2
     assert tolerance(OnnxOptions(pixels="uint8")) == 2  # gray levels
     assert tolerance(OnnxOptions(precision="fp16", pixels="uint8")) == 3
+    assert tolerance(OnnxOptions(precision="int8")) == 0.5
+    assert mean_tolerance(OnnxOptions(precision="int8")) == 0.03 and mean_tolerance(OnnxOptions()) is None
 
 
 def test_metadata_round_trip():
