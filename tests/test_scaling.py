@@ -84,7 +84,7 @@ def test_mirrored_on_two_cpu_devices_matches_one_device(tiny_npz, tmp_path):
         np.testing.assert_allclose(b, a, atol=1e-4)
 
 
-def test_mirrored_dcgan_tracks_one_device_and_resumes_on_one_device(tiny_npz, tmp_path):
+def test_mirrored_dcgan_tracks_one_device_and_resumes_across_strategies(tiny_npz, tmp_path):
     """dcgan keeps the tutorial's layers: dropout masks are drawn per replica and BatchNorm normalises each
     replica's half batch, so the losses agree only to the extent that these differences allow (0.05 over
     four steps, where an untrained pair's losses move by ~0.1 per step)."""
@@ -93,9 +93,11 @@ def test_mirrored_dcgan_tracks_one_device_and_resumes_on_one_device(tiny_npz, tm
     two, _ = _train(tmp_path, "two", *common, *TWO_CPUS)
     assert [row["step"] for row in _metrics(two)] == ["2", "4"]
     np.testing.assert_allclose(_losses(two), _losses(one), atol=0.05)
-    _train(tmp_path, "two", "--resume", "--epochs", "3", "--strategy", "default")
+    _train(tmp_path, "two", "--resume", "--epochs", "3", "--strategy", "default")  # two devices -> one
     assert [row["step"] for row in _metrics(two)] == ["2", "4", "6"]
     assert json.loads((two / "config.json").read_text())["strategy"] == "default"
+    _train(tmp_path, "one", "--resume", "--epochs", "3", *TWO_CPUS)  # and one -> two
+    assert [row["step"] for row in _metrics(one)] == ["2", "4", "6"]
 
 
 def test_mirrored_without_a_gpu_runs_on_the_cpu_with_a_notice(tiny_npz, tmp_path):
