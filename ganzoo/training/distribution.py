@@ -43,22 +43,20 @@ def make_strategy(name: str, devices: Sequence[str] = ()):
 
     from ganzoo.tf_import import quiet, start_runtime
 
-    if name == "multiworker":  # it configures the runtime's collective ops, so it must start it
-        if devices:
-            raise UserError("--devices needs --strategy mirrored (multiworker uses every local GPU of each worker)")
+    if name not in STRATEGIES:
+        raise UserError(f"unknown strategy '{name}': choose {', '.join(STRATEGIES)}")
+    if devices and name != "mirrored":
+        raise UserError("--devices needs --strategy mirrored (multiworker uses every local GPU of each worker)")
+    if name == "multiworker":
         cluster_from_environment()  # a clear error before TensorFlow's own
-        with quiet():
+        with quiet():  # it configures the runtime's collective ops, so it must be what starts the runtime
             return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "mirrored":
         _split_cpu(tf, devices)
     start_runtime()
-    if name == "default":
-        if devices:
-            raise UserError("--devices needs --strategy mirrored")
-        return tf.distribute.get_strategy()
     if name == "mirrored":
         return tf.distribute.MirroredStrategy(_mirrored_devices(tf, devices))
-    raise UserError(f"unknown strategy '{name}': choose {', '.join(STRATEGIES)}")
+    return tf.distribute.get_strategy()
 
 
 def _device_names(devices: Sequence[str]) -> list[str]:
