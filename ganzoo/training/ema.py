@@ -13,6 +13,8 @@ import keras
 
 
 class GeneratorEMA:
+    """The averaged generator (``generator``) and the rule that updates it."""
+
     def __init__(self, average: keras.Model, trained: keras.Model, decay: float):
         if not 0 < decay < 1:
             raise ValueError(f"EMA decay must be between 0 and 1, got {decay}")
