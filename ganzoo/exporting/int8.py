@@ -27,6 +27,7 @@ def quantize_int8(model, info: GeneratorInfo):
     """The int8 (QDQ) version of the float32 ``model`` (a ModelProto); metadata and names are kept."""
     import onnx
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
 
     class Latents(CalibrationDataReader):
         def __init__(self):
@@ -37,8 +38,10 @@ def quantize_int8(model, info: GeneratorInfo):
             return next(self.feeds, None)
 
     with tempfile.TemporaryDirectory() as tmp:
-        source, target = Path(tmp) / "float.onnx", Path(tmp) / "int8.onnx"
-        onnx.save(model, source)
+        raw, source, target = Path(tmp) / "raw.onnx", Path(tmp) / "float.onnx", Path(tmp) / "int8.onnx"
+        onnx.save(model, raw)
+        # the quantizer's recommended preparation: shape inference and constant folding (standard operators only)
+        quant_pre_process(raw, source, skip_symbolic_shape=True)
         quantize_static(source, target, Latents(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
         quantized = onnx.load(target)
