@@ -232,3 +232,22 @@ def test_a_folder_over_the_memory_budget_streams_the_same_batches(tmp_path, tiny
     streamed, result = _train(tmp_path, "streamed", *common, env={"GANZOO_MEMORY_BUDGET": "1000"})
     assert "streaming 64 images from disk" in result.stderr
     np.testing.assert_array_equal(_losses(streamed), _losses(memory))
+
+
+@pytest.mark.parametrize("budget", ["1000", None])  # streamed, and decoded into memory
+def test_an_image_whose_pixels_cannot_be_decoded_is_a_one_line_error(tmp_path, tiny_npz, budget):
+    images = tmp_path / "images"
+    images.mkdir()
+    with np.load(tiny_npz) as data:
+        for i, image in enumerate(data["x"]):
+            Image.fromarray(image).save(images / f"{i:03d}.png")
+    broken = images / "005.png"
+    broken.write_bytes(broken.read_bytes()[:60])  # the header reads, the pixels do not
+    env = {"GANZOO_MEMORY_BUDGET": budget} if budget else None
+    result = run_cli("train", "dcgan", "--dataset", f"folder:{images}", *TINY, "--run-dir", str(tmp_path / "run"),
+                     env=env)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: cannot decode {broken}")
+    assert ("training stopped" in last) == bool(budget)  # streamed: found mid-epoch; in memory: before anything

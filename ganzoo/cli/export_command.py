@@ -19,7 +19,7 @@ from ganzoo.errors import UserError
 @click.option("--opset", type=click.IntRange(13, 18), default=18, show_default=True, help="ONNX opset.")
 @click.option("--precision", type=click.Choice(["fp32", "fp16", "int8"]), default="fp32", show_default=True,
               help="Weights and arithmetic in the graph (inputs and outputs stay as the contract says); int8 is "
-                   "statically quantized, about twice as fast on CPUs with VNNI (docs/export.md).")
+                   "statically quantized, about 3x the fp32 file's speed on CPUs with VNNI (docs/export.md).")
 @click.option("--layout", type=click.Choice(["nhwc", "nchw"]), default="nhwc", show_default=True,
               help="Layout of the `images` output.")
 @click.option("--pixels", type=click.Choice(["float", "uint8"]), default="float", show_default=True,

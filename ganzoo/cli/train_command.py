@@ -112,12 +112,9 @@ def train_command(architecture, dataset, epochs, batch_size, lr, beta_1, beta_2,
         click.echo(f"error: {diverged}", err=True)
         raise click.exceptions.Exit(1)
     minutes = (time.perf_counter() - started) / 60
-    if config.strategy == "multiworker":
-        from ganzoo.training.distribution import cluster_from_environment
-        worker = cluster_from_environment().index
-        if worker:
-            click.echo(f"worker {worker} done: {result.step} steps in {minutes:.1f} min; the chief (worker 0) "
-                       f"wrote {run.path}", err=True)
-            return
+    if result.worker:
+        click.echo(f"worker {result.worker} done: {result.step} steps in {minutes:.1f} min; the chief (worker 0) "
+                   f"wrote {run.path}", err=True)
+        return
     click.echo(f"done: {result.epochs_done} epochs, {result.step} steps in {minutes:.1f} min; "
                f"samples in {run.samples}, generator in {run.generator}", err=True)

@@ -4,9 +4,10 @@ Conversion goes through ``tf2onnx.convert.from_function`` on a ``tf.function``
 with an explicit input signature (``from_keras`` fails on Keras 3 models);
 transposed convolutions are then rewritten into their sub-pixel form.
 Options bake a layout (NCHW), uint8 pixels, float16 weights or int8
-quantization (ganzoo.exporting.int8) into the graph. Verification: ``onnx.checker`` (full check), standard-domain operators
-only, and onnxruntime against the Keras generator on fixed latents at batch 1
-and 64, within :func:`tolerance`.
+quantization (ganzoo.exporting.int8) into the graph. Verification:
+``onnx.checker`` (full check), standard-domain operators only, and
+onnxruntime against the Keras generator on fixed latents at batch 1 and 64,
+within :func:`tolerance` (and :func:`mean_tolerance` for int8).
 """
 
 from __future__ import annotations

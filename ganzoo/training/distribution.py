@@ -17,25 +17,12 @@ import json
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from ganzoo.errors import UserError
 
 log = logging.getLogger(__name__)
 
 STRATEGIES = ("default", "mirrored", "multiworker")
-
-
-@dataclass(frozen=True)
-class Cluster:
-    """This process's place in a multi-worker run (from TF_CONFIG)."""
-
-    workers: int
-    index: int
-
-    @property
-    def is_chief(self) -> bool:
-        return self.index == 0
 
 
 def make_strategy(name: str, devices: Sequence[str] = ()):
@@ -48,7 +35,7 @@ def make_strategy(name: str, devices: Sequence[str] = ()):
     if devices and name != "mirrored":
         raise UserError("--devices needs --strategy mirrored (multiworker uses every local GPU of each worker)")
     if name == "multiworker":
-        cluster_from_environment()  # a clear error before TensorFlow's own
+        worker_index()  # a clear error before TensorFlow's own
         with quiet():  # it configures the runtime's collective ops, so it must be what starts the runtime
             return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "mirrored":
@@ -96,8 +83,9 @@ def _mirrored_devices(tf, devices: Sequence[str]) -> list[str]:
     return ["/cpu:0"]
 
 
-def cluster_from_environment() -> Cluster:
-    """Read TF_CONFIG; one line naming the problem when it is missing or malformed."""
+def worker_index() -> int:
+    """This process's index among the workers of TF_CONFIG (0: the chief); one line naming the problem when
+    TF_CONFIG is missing or malformed."""
     text = os.environ.get("TF_CONFIG")
     if not text:
         raise UserError("--strategy multiworker needs TF_CONFIG in every worker's environment, for example "
@@ -111,4 +99,4 @@ def cluster_from_environment() -> Cluster:
             raise ValueError(f"task {task} is not one of the {len(workers)} workers")
     except (ValueError, KeyError, TypeError) as error:
         raise UserError(f"TF_CONFIG is not a valid multi-worker configuration: {error}") from None
-    return Cluster(workers=len(workers), index=int(task["index"]))
+    return int(task["index"])

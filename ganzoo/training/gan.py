@@ -164,7 +164,7 @@ def _target(optimizer, loss):
     """What to differentiate (inside the tape): the loss divided among the replicas, whose gradients the
     optimizer sums, and multiplied by the loss scale when the optimizer is a LossScaleOptimizer."""
     replicas = tf.distribute.get_replica_context().num_replicas_in_sync
-    return optimizer.scale_loss(loss / replicas if replicas > 1 else loss)
+    return optimizer.scale_loss(loss / replicas)
 
 
 def _apply(optimizer, tape, target, model):

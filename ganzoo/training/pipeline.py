@@ -10,14 +10,13 @@ prefetched, so the next one is ready when a step ends.
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-log = logging.getLogger(__name__)
+from ganzoo.errors import UserError
 
 #: GANZOO_MEMORY_BUDGET (bytes) overrides this share of physical memory as the most a dataset may take decoded.
 MEMORY_SHARE = 0.25
@@ -39,6 +38,21 @@ def should_stream(dataset: Any) -> bool:
     """Stream a dataset that can be read image by image and would not fit the memory budget decoded."""
     decoded = getattr(dataset, "decoded_bytes", None)
     return callable(getattr(dataset, "read", None)) and decoded is not None and decoded > memory_budget()
+
+
+class StreamedImages:
+    """A dataset read image by image as the epochs go, remembering the first image it could not read:
+    tf.data reports that error only as an OpError with a Python traceback in its text."""
+
+    def __init__(self, dataset: Any):
+        self.dataset, self.info, self.failure = dataset, dataset.info, None
+
+    def read(self, index: int) -> np.ndarray:
+        try:
+            return self.dataset.read(index)
+        except UserError as error:
+            self.failure = self.failure or error
+            raise
 
 
 def training_batches(source: Any, batch_size: int, seed: int, first_epoch: int,

@@ -68,6 +68,7 @@ class TrainResult:
     config: TrainConfig
     step: int
     epochs_done: int
+    worker: int = 0  # this process's index in a multi-worker run; only worker 0 writes the run directory
 
 
 class TrainingInterrupted(Exception):
@@ -178,17 +179,19 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
     ``extra_callbacks`` (Keras callbacks) run after ganzoo's own, checkpoint included.
     """
     import keras
+    import tensorflow as tf
     from ganzoo_runtime.latents import latent_vectors
 
     from ganzoo.training import callbacks as cb
     from ganzoo.training import precision
     from ganzoo.training.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
-    from ganzoo.training.distribution import cluster_from_environment, make_strategy
+    from ganzoo.training.distribution import make_strategy, worker_index
     from ganzoo.training.pipeline import steps_per_epoch, training_batches
     from ganzoo.training.strategy_loop import fit_with_strategy
 
     strategy = make_strategy(config.strategy, config.devices)  # first: before TensorFlow's runtime starts
-    chief = config.strategy != "multiworker" or cluster_from_environment().is_chief
+    worker = worker_index() if config.strategy == "multiworker" else 0
+    chief = worker == 0
     if config.batch_size % strategy.num_replicas_in_sync:
         raise UserError(f"batch size {config.batch_size} does not split evenly over "
                         f"{strategy.num_replicas_in_sync} replicas: choose a multiple of "
@@ -219,7 +222,7 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
     start_step = gan.step
     if start_step >= config.epochs * spe:
         log.info("nothing to train: the run has completed its %d epochs (pass --epochs to extend it)", config.epochs)
-        return _finish(gan, run, config, spe, chief)
+        return _finish(gan, run, config, spe, worker)
 
     stop = cb.GracefulStop(spe)
     callbacks = [stop, cb.Throughput(config.batch_size), cb.StopOnNonFinite()]
@@ -254,9 +257,12 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
         step = read_info(last).step if last else 0
         raise TrainingInterrupted(TrainResult(run, config, step, step // spe), saved=False) from None
     except cb.NonFiniteLossError as error:
-        last = latest_checkpoint(run.checkpoints)
-        kept = f"the last good checkpoint is {last}" if last else "no checkpoint had been written yet"
-        raise TrainingDiverged(f"{error}; training stopped, {kept}") from None
+        raise TrainingDiverged(f"{error}; training stopped, {_kept(run)}") from None
+    except tf.errors.OpError:
+        failure = getattr(source, "failure", None)  # a streamed image that could not be read
+        if failure is None:
+            raise
+        raise UserError(f"{failure}; training stopped, {_kept(run)}") from None
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -264,17 +270,22 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
         if chief:
             save_checkpoint(run.checkpoints, gan.checkpoint_variables(), CheckpointInfo(gan.step, gan.step // spe))
         raise TrainingInterrupted(TrainResult(run, config, gan.step, gan.step // spe))
-    return _finish(gan, run, config, spe, chief)
+    return _finish(gan, run, config, spe, worker)
+
+
+def _kept(run: RunDirectory) -> str:
+    last = latest_checkpoint(run.checkpoints)
+    return f"the last good checkpoint is {last}" if last else "no checkpoint had been written yet"
 
 
 def _training_source(dataset: Any) -> tuple[Any, Any]:
-    """(images, labels): the dataset decoded into memory, or (dataset, None) to stream it from disk."""
-    from ganzoo.training.pipeline import should_stream
+    """(images, labels): the dataset decoded into memory, or (StreamedImages, None) to stream it from disk."""
+    from ganzoo.training.pipeline import StreamedImages, should_stream
 
     if should_stream(dataset):
         log.info("streaming %d images from disk in each epoch: decoded they would take %.0f MiB, over the memory "
                  "budget (GANZOO_MEMORY_BUDGET)", dataset.info.size, dataset.decoded_bytes / 2**20)
-        return dataset, None
+        return StreamedImages(dataset), None
     arrays = as_arrays(dataset)
     return arrays.images, arrays.labels
 
@@ -308,21 +319,24 @@ def _build_gan(config: TrainConfig, spec: Any, has_labels: bool):
     return gan
 
 
-def _reference_images(source: Any, limit: int = 10_000):
-    """The real images that --eval-every compares with: all of them in memory, or the first ``limit`` streamed."""
+def _reference_images(source: Any):
+    """The real images that --eval-every compares with: all of them in memory, or as many as the evaluator
+    keeps (MAX_REFERENCE) when streamed."""
     import numpy as np
+
+    from ganzoo.metrics.evaluate import MAX_REFERENCE
     if isinstance(source, np.ndarray):
         return source
-    return np.stack([source.read(i) for i in range(min(limit, source.info.size))])
+    return np.stack([source.read(i) for i in range(min(MAX_REFERENCE, source.info.size))])
 
 
-def _finish(gan, run: RunDirectory, config: TrainConfig, spe: int, chief: bool) -> TrainResult:
-    """Write the final generator (the EMA one, if any) and the progress GIF."""
+def _finish(gan, run: RunDirectory, config: TrainConfig, spe: int, worker: int) -> TrainResult:
+    """Write the final generator (the EMA one, if any) and the progress GIF (the chief, worker 0, only)."""
     from ganzoo_runtime.images import save_gif
     from PIL import Image
 
-    if not chief:
-        return TrainResult(run, config, gan.step, gan.step // spe)
+    if worker:
+        return TrainResult(run, config, gan.step, gan.step // spe, worker)
     with atomic_path(run.generator) as tmp:
         gan.sampling_generator.save(tmp)
     grids = sorted(run.samples.glob("epoch-*.png"))
