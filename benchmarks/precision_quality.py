@@ -25,6 +25,7 @@ from ganzoo.generator_source import open_generator  # noqa: E402
 from ganzoo.metrics.evaluate import Evaluator  # noqa: E402
 from ganzoo.training.trainer import TrainRequest, prepare, train  # noqa: E402
 from ganzoo_runtime.sampling import balanced_images  # noqa: E402
+from variants import variant_options  # noqa: E402
 
 SAMPLES, EVAL_SEED = 5000, 0
 
@@ -43,11 +44,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:  # alternate the contenders, as for speed
             for variant in fids:
-                precision, _, jit = variant.partition("+")
                 request = TrainRequest("dcgan", "mnist-5k", run_dir=Path(tmp) / f"{variant}-{seed}",
-                                       options={"seed": seed, "steps": args.steps},
-                                       precision="float32" if precision == "jit" else precision,
-                                       jit=bool(jit) or precision == "jit")
+                                       options={"seed": seed, "steps": args.steps}, **variant_options(variant))
                 config, run, data = prepare(request)
                 result = train(config, run, data, verbose=0)
                 generator = open_generator(run.path, "cpu")

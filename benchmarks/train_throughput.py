@@ -33,6 +33,7 @@ from ganzoo import discovery
 from ganzoo.datasets import open_dataset
 from ganzoo.training.pipeline import steps_per_epoch
 from ganzoo.training.trainer import TrainRequest, prepare, train
+from variants import variant_options
 
 
 class EpochWallTime(keras.callbacks.Callback):
@@ -113,11 +114,9 @@ def main() -> None:
                 if round_:
                     request = TrainRequest(None, None, run_dir=run_dir, resume=True, options={"epochs": epochs})
                 else:
-                    precision, _, jit = variant.partition("+")
                     request = TrainRequest("dcgan", "mnist-5k", run_dir=run_dir,
                                            options={"batch_size": args.batch_size, "epochs": epochs},
-                                           precision="float32" if precision == "jit" else precision,
-                                           jit=bool(jit) or precision == "jit")
+                                           **variant_options(variant))
                 config, run, data = prepare(request)
                 timer = EpochWallTime()
                 train(config, run, data, verbose=0, extra_callbacks=[timer])

@@ -161,14 +161,10 @@ def to_onnx(trained: TrainedGenerator, options: OnnxOptions, info: GeneratorInfo
 
 def _float16_copy(trained: TrainedGenerator):
     """The same generator built under Keras' float16 dtype policy, with the trained weights."""
-    import keras
+    from ganzoo.training.precision import policy
 
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("float16")
-    try:
+    with policy("float16"):
         copy = trained.factory(trained.config.image_spec, latent_dim=trained.config.latent_dim)
-    finally:
-        keras.config.set_dtype_policy(previous)
     copy.set_weights(trained.generator.get_weights())
     return copy
 

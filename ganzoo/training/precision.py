@@ -17,7 +17,8 @@ PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 @contextlib.contextmanager
 def policy(name: str) -> Iterator[None]:
-    """Build models under the Keras dtype policy ``name``; the previous global policy is restored after."""
+    """Build models under the Keras dtype policy ``name`` (any Keras policy: also plain ``float16``, for
+    export); the previous global policy is restored after."""
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(name)
     try:
