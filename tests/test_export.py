@@ -31,6 +31,7 @@ def default_export(trained_run):
 def test_default_export_keeps_the_contract(default_export, trained):
     path, stderr = default_export
     assert f"wrote {path}" in stderr and "largest difference from Keras at batch 1 and 64" in stderr
+    assert "Winograd for batch >= 4" in stderr
     model = onnx.load(path)
     onnx.checker.check_model(model, full_check=True)
     [z] = model.graph.input
@@ -110,7 +111,7 @@ def test_a_tampered_graph_fails_parity_and_leaves_no_file(trained, tmp_path, mon
 
     def tampered(*args):
         model = convert(*args)
-        weights = max(model.graph.initializer, key=lambda t: len(t.raw_data))
+        weights = max(_all_initializers(model.graph), key=lambda t: len(t.raw_data))
         array = onnx.numpy_helper.to_array(weights).copy()
         array.flat[::7] += 0.05
         weights.CopyFrom(onnx.numpy_helper.from_array(array, weights.name))
@@ -120,6 +121,15 @@ def test_a_tampered_graph_fails_parity_and_leaves_no_file(trained, tmp_path, mon
     with pytest.raises(ExportVerificationError, match="differs from Keras by"):
         export_onnx(trained, tmp_path / "bad.onnx")
     assert list(tmp_path.iterdir()) == []
+
+
+def _all_initializers(graph):
+    """Initializers of ``graph`` and of its subgraphs (the If of the Winograd/direct choice)."""
+    yield from graph.initializer
+    for node in graph.node:
+        for attribute in node.attribute:
+            if attribute.type == onnx.AttributeProto.GRAPH:
+                yield from _all_initializers(attribute.g)
 
 
 def test_an_invalid_graph_fails_the_checker_and_leaves_no_file(trained, tmp_path, monkeypatch):

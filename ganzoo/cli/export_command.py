@@ -24,8 +24,11 @@ from ganzoo.errors import UserError
               help="Layout of the `images` output.")
 @click.option("--pixels", type=click.Choice(["float", "uint8"]), default="float", show_default=True,
               help="float in [-1, 1], or uint8 in [0, 255] (scaling, rounding and clipping baked into the graph).")
+@click.option("--winograd/--no-winograd", default=True, show_default=True,
+              help="fp32: also store a Winograd form of the convolutions, run for batches of 4 or more (faster on "
+                   "CPUs, about 2.4x the file size; docs/export.md). --no-winograd: direct convolutions only.")
 @ema_option
-def export_command(run, format_, output, opset, precision, layout, pixels, ema) -> None:
+def export_command(run, format_, output, opset, precision, layout, pixels, winograd, ema) -> None:
     """Export the generator of RUN (default: the newest run under ./runs/).
 
     The ONNX file is checked with onnx.checker and compared with the Keras
@@ -54,12 +57,15 @@ def export_command(run, format_, output, opset, precision, layout, pixels, ema) 
                        f"{difference:.2g})", err=True)
             return
         from ganzoo.exporting.onnx_export import OnnxOptions, export_onnx
-        options = OnnxOptions(opset=opset, precision=precision, layout=layout, pixels=pixels)
+        from ganzoo.exporting.winograd import MIN_BATCH
+        options = OnnxOptions(opset=opset, precision=precision, layout=layout, pixels=pixels, winograd=winograd)
         result = export_onnx(trained, output or trained.run.path / options.default_filename(), options)
     except ExportVerificationError as error:
         click.echo(f"error: export failed verification: {error}", err=True)
         raise click.exceptions.Exit(1)
     unit = " gray levels" if pixels == "uint8" else ""
-    click.echo(f"wrote {result.path} (opset {opset}, {precision}, {layout}, {pixels} pixels, step {trained.step}); "
+    fast = f", Winograd for batch >= {MIN_BATCH}" if result.winograd else ""
+    click.echo(f"wrote {result.path} (opset {opset}, {precision}, {layout}, {pixels} pixels{fast}, "
+               f"step {trained.step}); "
                f"largest difference from Keras at batch 1 and 64: {result.max_difference:.2g}{unit} "
                f"(allowed {result.tolerance:g})", err=True)

@@ -2,8 +2,10 @@
 
 Conversion goes through ``tf2onnx.convert.from_function`` on a ``tf.function``
 with an explicit input signature (``from_keras`` fails on Keras 3 models);
-transposed convolutions are then rewritten into their sub-pixel form.
-Options bake a layout (NCHW), uint8 pixels, float16 weights or int8
+transposed convolutions are then rewritten into their sub-pixel form, and an
+fp32 graph gains a Winograd copy of itself for batches of 4 or more
+(ganzoo.exporting.winograd); if that copy fails verification the export
+falls back to direct convolutions. Options bake a layout (NCHW), uint8 pixels, float16 weights or int8
 quantization (ganzoo.exporting.int8) into the graph. Verification:
 ``onnx.checker`` (full check), standard-domain operators only, and
 onnxruntime against the Keras generator on fixed latents at batch 1 and 64,
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -23,7 +26,9 @@ import numpy as np
 from ganzoo import __version__
 from ganzoo.errors import UserError
 from ganzoo.exporting import ExportVerificationError
+from ganzoo.exporting.batch_dispatch import DISPATCH_NODE, dispatch_by_batch
 from ganzoo.exporting.subpixel import rewrite_conv_transposes
+from ganzoo.exporting.winograd import MIN_BATCH, rewrite_convolutions
 from ganzoo.training.restore import TrainedGenerator
 from ganzoo_runtime.atomic import atomic_path
 from ganzoo_runtime.latents import latent_vectors
@@ -53,6 +58,8 @@ class OnnxOptions:
     precision: str = "fp32"
     layout: str = "nhwc"
     pixels: str = "float"
+    # fp32 only: add Winograd convolutions for batches >= winograd.MIN_BATCH (ganzoo.exporting.winograd)
+    winograd: bool = True
 
     def default_filename(self) -> str:
         variant = [v for v in (self.precision, self.layout, self.pixels) if v not in ("fp32", "nhwc", "float")]
@@ -65,6 +72,7 @@ class OnnxExport:
     max_difference: float  # in [-1, 1] units, or gray levels for uint8 pixels
     tolerance: float
     info: GeneratorInfo
+    winograd: bool  # whether the file holds the Winograd graph for large batches
 
 
 def tolerance(options: OnnxOptions) -> float:
@@ -89,13 +97,21 @@ def export_onnx(trained: TrainedGenerator, output: Path, options: OnnxOptions = 
         raise UserError(f"cannot write {output}: no such directory {output.parent}")
     info = generator_info(trained, options)
     model = to_onnx(trained, options, info, subpixel)
-    difference = verify(model, trained, options, info)
+    try:
+        difference = verify(model, trained, options, info)
+    except ExportVerificationError as error:
+        if not uses_winograd(model):
+            raise
+        log.warning("the Winograd form failed verification (%s); exporting direct convolutions only", error)
+        options = dataclasses.replace(options, winograd=False)
+        model = to_onnx(trained, options, info, subpixel)
+        difference = verify(model, trained, options, info)
     try:
         with atomic_path(output) as tmp:
             tmp.write_bytes(model.SerializeToString())
     except OSError as error:
         raise UserError(f"cannot write {output}: {error.strerror or error}") from None
-    return OnnxExport(output, difference, tolerance(options), info)
+    return OnnxExport(output, difference, tolerance(options), info, uses_winograd(model))
 
 
 def _check_options(options: OnnxOptions) -> None:
@@ -124,6 +140,8 @@ def to_onnx(trained: TrainedGenerator, options: OnnxOptions, info: GeneratorInfo
 
     ``subpixel``: rewrite transposed convolutions into Conv + DepthToSpace (same
     arithmetic, faster on onnxruntime's CPU kernels; see ganzoo.exporting.subpixel).
+    ``options.winograd`` (fp32): the graph becomes a choice by batch size between
+    itself and a copy with Winograd convolutions (ganzoo.exporting.winograd).
     """
     import tensorflow as tf
     import tf2onnx
@@ -147,6 +165,8 @@ def to_onnx(trained: TrainedGenerator, options: OnnxOptions, info: GeneratorInfo
     model, _ = tf2onnx.convert.from_function(images, input_signature=signature, opset=options.opset)
     if subpixel:
         rewrite_conv_transposes(model)
+    if options.winograd and options.precision == "fp32":
+        model = _with_winograd(model)
     if options.precision == "int8":
         from ganzoo.exporting.int8 import quantize_int8
         model = quantize_int8(model, info)
@@ -157,6 +177,18 @@ def to_onnx(trained: TrainedGenerator, options: OnnxOptions, info: GeneratorInfo
         model.metadata_props.add(key=key, value=value)
     model.producer_name, model.producer_version = "ganzoo", __version__
     return model
+
+
+def _with_winograd(model):
+    fast = type(model)()
+    fast.CopyFrom(model)
+    if not rewrite_convolutions(fast):
+        return model
+    return dispatch_by_batch(model, fast, MIN_BATCH)
+
+
+def uses_winograd(model) -> bool:
+    return any(node.op_type == "If" and node.name == DISPATCH_NODE for node in model.graph.node)
 
 
 def _float16_copy(trained: TrainedGenerator):

@@ -11,31 +11,16 @@ unchanged (and still verified).
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 from onnx import helper, numpy_helper
 
-log = logging.getLogger(__name__)
+from ganzoo.exporting.graph_edit import replace_nodes
 
 
 def rewrite_conv_transposes(model) -> int:
     """Replace every eligible ConvTranspose in ``model.graph`` in place; returns how many were replaced."""
     initializers = {t.name: t for t in model.graph.initializer}
-    nodes, rewritten = [], 0
-    for node in model.graph.node:
-        replacement = _replacement(node, initializers) if node.op_type == "ConvTranspose" else None
-        if replacement is None:
-            nodes.append(node)
-            continue
-        new_nodes, new_initializers = replacement
-        nodes.extend(new_nodes)
-        model.graph.initializer.extend(new_initializers)
-        rewritten += 1
-    del model.graph.node[:]
-    model.graph.node.extend(nodes)
-    _drop_unused_initializers(model)
-    return rewritten
+    return replace_nodes(model, "ConvTranspose", lambda node: _replacement(node, initializers))
 
 
 def _replacement(node, initializers):
@@ -89,9 +74,3 @@ def _replacement(node, initializers):
                                       blocksize=s, mode="DCR"))
     return nodes, new_initializers
 
-
-def _drop_unused_initializers(model) -> None:
-    used = {name for node in model.graph.node for name in node.input}
-    kept = [t for t in model.graph.initializer if t.name in used]
-    del model.graph.initializer[:]
-    model.graph.initializer.extend(kept)
