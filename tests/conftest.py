@@ -35,6 +35,24 @@ def make_distribution(site: Path, name: str, version: str, entry_points: dict[st
     return site
 
 
+def one_node_model(node, x_shape: list, y_shape: list, initializers: list):
+    """An ONNX model of ``node`` alone, reading float ``x`` and writing float ``y``."""
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)], initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9  # what onnxruntime 1.31 reads
+    return model
+
+
+def run_x_to_y(model, x: np.ndarray) -> np.ndarray:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(["y"], {"x": x})[0]
+
+
 def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: int = 300):
     """Run ``python -m ganzoo ARGS`` in a subprocess; returns the CompletedProcess."""
     full_env = {**os.environ, **(env or {})}

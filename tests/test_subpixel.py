@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from conftest import one_node_model, run_x_to_y
+from onnx import helper, numpy_helper
 
 from ganzoo.exporting.subpixel import rewrite_conv_transposes
 
@@ -21,17 +21,7 @@ def _model(kernel, stride, pads, output_padding=(0, 0), bias=True, c_in=3, c_out
         inputs.append("b")
     node = helper.make_node("ConvTranspose", inputs, ["y"], strides=[stride, stride], pads=list(pads),
                             kernel_shape=[kernel, kernel], output_padding=list(output_padding))
-    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", c_in, 5, 6])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", c_out, "h", "w"])],
-                              initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
-    model.ir_version = 9
-    return model
-
-
-def _run(model, x):
-    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    return session.run(["y"], {"x": x})[0]
+    return one_node_model(node, ["n", c_in, 5, 6], ["n", c_out, "h", "w"], initializers)
 
 
 @pytest.mark.parametrize("kernel, stride, pads, output_padding, bias", [
@@ -44,11 +34,11 @@ def _run(model, x):
 def test_rewrite_is_exact(kernel, stride, pads, output_padding, bias):
     model = _model(kernel, stride, pads, output_padding, bias)
     x = np.random.default_rng(1).standard_normal((2, 3, 5, 6)).astype(np.float32)
-    expected = _run(model, x)
+    expected = run_x_to_y(model, x)
     assert rewrite_conv_transposes(model) == 1
     onnx.checker.check_model(model, full_check=True)
     assert [n.op_type for n in model.graph.node] == (["Conv"] if stride == 1 else ["Conv", "DepthToSpace"])
-    got = _run(model, x)
+    got = run_x_to_y(model, x)
     assert got.shape == expected.shape == (2, 2, 5 * stride, 6 * stride)
     np.testing.assert_allclose(got, expected, atol=1e-5)
 

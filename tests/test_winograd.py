@@ -9,8 +9,9 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+from conftest import one_node_model, run_x_to_y
 from ganzoo_runtime.latents import latent_vectors
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 from ganzoo.exporting import onnx_export
 from ganzoo.exporting.batch_dispatch import DISPATCH_NODE
@@ -37,17 +38,7 @@ def _conv_model(kernel=(5, 5), pads=(2, 2, 2, 2), size=(7, 7), bias=True, channe
         initializers.append(numpy_helper.from_array(rng.standard_normal(c_out).astype(np.float32), "b"))
     node = helper.make_node("Conv", ["x", "w", "b"] if bias else ["x", "w"], ["y"], kernel_shape=list(kernel),
                             pads=list(pads), **attributes)
-    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", c_in, *size])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", c_out, "h", "w"])],
-                              initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
-    model.ir_version = 9
-    return model
-
-
-def _run(model, x):
-    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    return session.run(["y"], {"x": x})[0]
+    return one_node_model(node, ["n", c_in, *size], ["n", c_out, "h", "w"], initializers)
 
 
 @pytest.mark.parametrize("kernel, pads, size, bias", [
@@ -59,13 +50,13 @@ def _run(model, x):
 def test_rewrite_matches_the_convolution(kernel, pads, size, bias):
     model = _conv_model(kernel, pads, size, bias)
     x = np.random.default_rng(1).standard_normal((3, 32, *size)).astype(np.float32)
-    expected = _run(model, x)
+    expected = run_x_to_y(model, x)
     assert rewrite_convolutions(model) == 1
     onnx.checker.check_model(model, full_check=True)
     ops = [n.op_type for n in model.graph.node]
     assert "Conv" not in ops and ops.count("MatMul") == 5
     assert [t.name for t in model.graph.initializer if t.name in ("w", "b")] == []
-    got = _run(model, x)
+    got = run_x_to_y(model, x)
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, atol=1e-5 * np.abs(expected).max())
 
