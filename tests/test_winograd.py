@@ -91,8 +91,13 @@ def test_the_default_export_runs_winograd_from_min_batch_and_direct_below(traine
     branches = {a.name: a.g for a in dispatch.attribute}
     large_ops = [n.op_type for n in branches["then_branch"].node]
     small_ops = [n.op_type for n in branches["else_branch"].node]
-    assert large_ops.count("MatMul") == 1 + 2 * 5  # the dense layer and two Winograd convolutions
+    assert large_ops.count("MatMul") == 2 * 5  # two Winograd convolutions
     assert small_ops.count("Conv") == 3 and large_ops.count("Conv") == 1  # the last (1 filter) stays direct
+    # The dense layer both graphs begin with runs once, before the If, its weights stored once.
+    assert [n.op_type for n in model.graph.node][:2] == ["MatMul", "Mul"] and "MatMul" not in small_ops
+    dense = model.graph.node[0].input[1]
+    assert dense in {t.name for t in model.graph.initializer}
+    assert dense not in {t.name for branch in branches.values() for t in branch.initializer}
     assert "If" not in [n.op_type for n in onnx.load(direct.path).graph.node]
 
     sessions = [ort.InferenceSession(str(r.path), providers=["CPUExecutionProvider"]) for r in both_exports]

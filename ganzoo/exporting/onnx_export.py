@@ -14,9 +14,9 @@ within :func:`tolerance` (and :func:`mean_tolerance` for int8).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
