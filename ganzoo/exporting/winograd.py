@@ -116,8 +116,8 @@ def _replacement(node, initializers, shapes):
         "out_h": _tile_outputs(at_h, out_h, tiles_h),
         "out_w": _tile_outputs(at_w, out_w, tiles_w),
     }
-    initializers = [numpy_helper.from_array(np.ascontiguousarray(v, np.float32), f"{prefix}_{k}")
-                    for k, v in constants.items()]
+    new_initializers = [numpy_helper.from_array(np.ascontiguousarray(v, np.float32), f"{prefix}_{k}")
+                        for k, v in constants.items()]
     reshapes = {
         "hw_nc": [height, width, -1],
         "h_rest": [height, -1],
@@ -126,8 +126,8 @@ def _replacement(node, initializers, shapes):
         "ho_tiles_w_nk": [out_h, a_w * tiles_w, -1],
         "ho_wo_n_k": [out_h, out_w, -1, k_out],
     }
-    initializers += [numpy_helper.from_array(np.array(v, np.int64), f"{prefix}_{k}")
-                     for k, v in reshapes.items()]
+    new_initializers += [numpy_helper.from_array(np.array(v, np.int64), f"{prefix}_{k}")
+                         for k, v in reshapes.items()]
 
     def step(op, inputs, **attributes):
         output = f"{prefix}_{len(steps)}"
@@ -150,10 +150,10 @@ def _replacement(node, initializers, shapes):
     x = step("Transpose", [x], perm=[2, 3, 0, 1])
     if bias is not None:
         bias_per_channel = numpy_helper.to_array(bias).reshape(k_out, 1, 1)
-        initializers.append(numpy_helper.from_array(bias_per_channel, f"{prefix}_bias"))
+        new_initializers.append(numpy_helper.from_array(bias_per_channel, f"{prefix}_bias"))
         x = step("Add", [x, f"{prefix}_bias"])
     steps[-1].output[0] = name
-    return steps, initializers
+    return steps, new_initializers
 
 
 def _tile_inputs(bt: np.ndarray, size: int, tiles: int, m: int, pad_begin: int) -> np.ndarray:
