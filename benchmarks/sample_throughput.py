@@ -34,7 +34,6 @@ from ganzoo_runtime.latents import latent_vectors  # noqa: E402
 from ganzoo_runtime.providers import create_session  # noqa: E402
 
 
-
 def images_per_second(call, batch: int, seconds: float) -> float:
     call()  # warm-up
     count, start = 0, time.perf_counter()
