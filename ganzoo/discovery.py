@@ -8,7 +8,9 @@ never breaks another.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -109,7 +111,7 @@ def discover_plugins(group: str | None = None, *, excluded: set | None = None) -
                 plugin = Plugin(ep.group, ep.name, ep.value, dist_name, dist.version)
                 # The same distribution can be visible twice on sys.path; keep the first, as imports do.
                 found.setdefault((ep.group, ep.name, _normalize(dist_name)), plugin)
-    return sorted(found.values(), key=lambda p: (GROUPS.index(p.group), p.name, p.distribution))
+    return sorted(found.values(), key=lambda p: (groups.index(p.group), p.name, p.distribution))
 
 
 def find_plugin(group: str, name: str) -> Plugin:
@@ -127,9 +129,19 @@ def find_plugin(group: str, name: str) -> Plugin:
 
 def load_plugin(plugin: Plugin) -> Any:
     """Import the plugin's object; any failure becomes a :class:`BrokenPluginError`."""
-    try:
+    with plugin_code(plugin):
         return metadata.EntryPoint(plugin.name, plugin.value, plugin.group).load()
-    except Exception as error:  # a plugin may raise anything on import
+
+
+@contextlib.contextmanager
+def plugin_code(plugin: Plugin) -> Iterator[None]:
+    """Run a plugin's code: whatever it raises, ``sys.exit()`` included, becomes a :class:`BrokenPluginError`
+    (Ctrl-C stays Ctrl-C)."""
+    try:
+        yield
+    except (KeyboardInterrupt, UserError):  # Ctrl-C, or the plugin's own one-line error
+        raise
+    except BaseException as error:  # noqa: BLE001 - a plugin may raise anything, even SystemExit
         raise BrokenPluginError(plugin, error) from error
 
 

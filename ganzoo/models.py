@@ -57,20 +57,19 @@ def load_models(generator: str, discriminator: str, spec: ImageSpec, latent_dim:
 
 def _call(plugin: Plugin, factory: Any, spec: ImageSpec, **kwargs) -> keras.Model:
     try:
-        model = factory(spec, **kwargs)
-    except ValueError as error:  # the factory's way of saying "this spec is not supported"
-        raise UserError(f"{plugin.name}: {error}") from None
-    except Exception as error:
-        raise BrokenPluginError(plugin, error) from error
+        with discovery.plugin_code(plugin):
+            model = factory(spec, **kwargs)
+    except BrokenPluginError as broken:
+        if isinstance(broken.error, ValueError):  # the factory's way of saying "this spec is not supported"
+            raise UserError(f"{plugin.name}: {broken.error}") from None
+        raise
     if not isinstance(model, keras.Model):
         raise BrokenPluginError(plugin, TypeError(f"factory returned {type(model).__name__}, not a keras.Model"))
     return model
 
 
 def _expect_shape(plugin: Plugin, model: keras.Model, probe, expected: tuple) -> None:
-    try:
+    with discovery.plugin_code(plugin):
         shape = tuple(model(probe, training=False).shape)
-    except Exception as error:
-        raise BrokenPluginError(plugin, error) from error
     if shape != expected:
         raise BrokenPluginError(plugin, ValueError(f"model output has shape {shape}, expected {expected}"))

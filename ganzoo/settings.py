@@ -12,8 +12,10 @@ import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from ganzoo.errors import UserError
 from ganzoo.interfaces import CORE_DEFAULTS, ImageSpec, TrainingDefaults
 
 #: Settings that a resumed run may change; every other one must match config.json.
@@ -58,14 +60,47 @@ class TrainConfig:
 
     @classmethod
     def from_json(cls, text: str) -> TrainConfig:
+        """Parse config.json; ValueError naming what is wrong (not an object, a missing key, a wrong type)."""
         data = json.loads(text)
-        known = {f.name for f in dataclasses.fields(cls)}
+        if not isinstance(data, dict):
+            raise ValueError(f"it holds a JSON {type(data).__name__}, not an object")
+        known = {f.name: f for f in dataclasses.fields(cls)}
         data = {k: v for k, v in data.items() if k in known}
-        if data.get("image_spec"):
-            data["image_spec"] = ImageSpec(**data["image_spec"])
-        if "devices" in data:
-            data["devices"] = tuple(data["devices"])
-        return cls(**data)
+        missing = [name for name, f in known.items() if f.default is dataclasses.MISSING
+                   and f.default_factory is dataclasses.MISSING and name not in data]
+        if missing:
+            raise ValueError(f"keys missing: {', '.join(missing)}")
+        for name, value in data.items():
+            expected = _JSON_TYPES.get(known[name].type)
+            if expected and not _is_one_of(value, expected):
+                raise ValueError(f"{name} is {value!r}, not {known[name].type}")
+        try:
+            if data.get("image_spec"):
+                data["image_spec"] = ImageSpec(**data["image_spec"])
+            if "devices" in data:
+                data["devices"] = tuple(data["devices"])
+            return cls(**data)
+        except TypeError as error:
+            raise ValueError(str(error)) from None
+
+
+#: The JSON types a config.json value of each annotated type may have (an int is a valid float).
+_JSON_TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "str | None": (str, type(None)),
+               "int | None": (int, type(None)), "float | None": (int, float, type(None)),
+               "ImageSpec | None": (dict, type(None)), "tuple[str, ...]": (list,), "dict[str, str]": (dict,)}
+
+
+def _is_one_of(value: Any, types: tuple) -> bool:
+    return bool in types if isinstance(value, bool) else isinstance(value, types)  # JSON true is no int
+
+
+def load_config(path: Path) -> TrainConfig:
+    """A run's config.json, or a one-line :class:`UserError` saying why it cannot be used."""
+    try:
+        return TrainConfig.from_json(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise UserError(f"cannot read {path}: {reason}") from None
 
 
 def architecture_defaults(generator_factory: Any, discriminator_factory: Any) -> TrainingDefaults:

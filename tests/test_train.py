@@ -98,8 +98,9 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(tiny_npz, tmp_path):
 
 
 def test_ctrl_c_saves_a_checkpoint_and_resume_continues_mid_epoch(tiny_npz, tmp_path):
-    run = tmp_path / "run"
-    process = _start(tiny_npz, run, epochs=200)
+    run, whole = tmp_path / "run", tmp_path / "whole"
+    eight_steps = ("--batch-size", "8")  # 8 steps per epoch: Ctrl-C most likely lands mid-epoch
+    process = _start(tiny_npz, run, epochs=200, extra=eight_steps)
     _wait_for(lambda: bool(_checkpoint_steps(run)), process)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
@@ -110,8 +111,17 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_continues_mid_epoch(tiny_npz, tmp_
     resumed = run_cli("train", "--resume", "--run-dir", str(run), "--epochs", str(epochs_done + 2))
     assert resumed.returncode == 0, resumed.stderr
     assert f"(step {step}," in resumed.stderr
-    assert _checkpoint_steps(run)[-1] == (epochs_done + 2) * 2
-    assert [int(r["epoch"]) for r in _metrics(run)] == list(range(1, epochs_done + 3))
+    assert _checkpoint_steps(run)[-1] == (epochs_done + 2) * 8
+    # The interrupted epoch's row covers all of its steps, as if it had never been cut short.
+    uninterrupted = run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", str(epochs_done + 2),
+                            *TINY, *eight_steps, "--run-dir", str(whole))
+    assert uninterrupted.returncode == 0, uninterrupted.stderr
+    got, expected = _metrics(run), _metrics(whole)
+    assert [int(r["epoch"]) for r in got] == list(range(1, epochs_done + 3))
+    for a, b in zip(got, expected):
+        for column in ("step", "d_loss", "g_loss"):
+            assert float(a[column]) == pytest.approx(float(b[column]), rel=1e-4), (step, column, a, b)
+        assert float(a["images_per_s"]) > 0
 
 
 def test_resume_with_contradicting_options_is_refused(tiny_npz, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,3 +35,49 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+STAGING_MARK = ".partial-"
+
+
+@contextlib.contextmanager
+def staging_folder(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a hidden folder beside ``target`` to fill; on success it is renamed to ``target``, on any failure
+    removed, so ``target`` is either complete or absent. ``target`` must not exist, or be an empty folder.
+
+    A folder left by a process that was killed (SIGKILL cannot be caught) is removed the next time.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(target)
+    staging = target.parent / f".{target.name}{STAGING_MARK}{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        yield staging
+        if target.is_dir():
+            target.rmdir()  # empty (the caller checked): rename cannot replace a folder on every system
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _remove_abandoned(target: Path) -> None:
+    """Staging folders for ``target`` whose process is gone."""
+    for leftover in target.parent.glob(f".{target.name}{STAGING_MARK}*"):
+        pid = leftover.name.rsplit(STAGING_MARK, 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # someone else's process, or a system that cannot tell: leave its folder alone
+    return True

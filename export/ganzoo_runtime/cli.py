@@ -19,11 +19,12 @@ def sample_onnx(model: str, output: str, *, n: int, seed: int, batch_size: int, 
                 label: Optional[int]) -> str:
     """Sample an ONNX generator into ``output``; returns a one-line report."""
     from ganzoo_runtime.model import OnnxGenerator
+    from ganzoo_runtime.progress import ProgressLine
     from ganzoo_runtime.sampling import sample_to_path
 
     generator = OnnxGenerator(model, device)
     what = sample_to_path(generator.generate, generator.info, output, n=n, seed=seed, batch_size=batch_size,
-                          label=label)
+                          label=label, on_progress=ProgressLine(n))
     return f"wrote {what} to {output} (onnxruntime on {generator.device})"
 
 
@@ -67,6 +68,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                              device=args.device, label=args.label)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("aborted", file=sys.stderr)
+        return 130
+    except OSError as error:  # a full disk or a denied write outside the sampler's own checks
+        print(f"error: {error.strerror or error}" + (f" ({error.filename})" if error.filename else ""),
+              file=sys.stderr)
         return 2
     print(report, file=sys.stderr)
     return 0

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence
 
 FORMAT_VERSION = "1"
+PIXEL_RANGES = ((-1, 1), (0, 255))  # float output in [-1, 1], or uint8 pixels
 
 KEYS = ("ganzoo.version", "ganzoo.format_version", "ganzoo.generator", "ganzoo.dataset", "ganzoo.latent_dim",
         "ganzoo.image_shape", "ganzoo.layout", "ganzoo.pixel_range", "ganzoo.num_classes", "ganzoo.step",
@@ -70,14 +71,49 @@ class GeneratorInfo:
                        dataset=get("ganzoo.dataset"), step=int(step) if step else None,
                        ganzoo_version=get("ganzoo.version"), format_version=get("ganzoo.format_version"),
                        config_sha256=get("ganzoo.config_sha256"))
-        except ValueError as error:
+        except (ValueError, OverflowError) as error:
             raise ValueError(f"malformed ganzoo metadata: {error}") from None
         if info.layout not in ("nhwc", "nchw"):
             raise ValueError(f"malformed ganzoo metadata: layout {info.layout!r}")
+        if info.pixel_range not in PIXEL_RANGES:
+            raise ValueError(f"malformed ganzoo metadata: pixel_range {get('ganzoo.pixel_range')!r} (valid: "
+                             + ", ".join(",".join(map(str, r)) for r in PIXEL_RANGES) + ")")
+        for key, value in (("latent_dim", info.latent_dim), *zip(("image_shape",) * 3, info.image_shape)):
+            if value < 1:
+                raise ValueError(f"malformed ganzoo metadata: {key} {value} is not positive")
+        if info.num_classes < 0:
+            raise ValueError(f"malformed ganzoo metadata: num_classes {info.num_classes} is negative")
         if info.format_version.split(".")[0] != FORMAT_VERSION:
             raise ValueError(f"format version {info.format_version} is not supported (this runtime reads "
                              f"{FORMAT_VERSION}.x)")
         return info
+
+    def check_graph(self, inputs: Sequence[tuple[str, Sequence, str]], output: tuple[Sequence, str]) -> None:
+        """Raise ValueError naming the metadata key that the graph's inputs or output contradict.
+
+        ``inputs``: (name, shape, element type) for each input; ``output``: (shape, element type). The latent
+        size must be fixed; other dimensions that are not integers (dynamic) agree with anything.
+        """
+        def agree(got, expected) -> bool:
+            return not isinstance(got, int) or got == expected
+
+        wanted_inputs = 2 if self.conditional else 1
+        if len(inputs) != wanted_inputs:
+            raise ValueError(f"ganzoo.num_classes is {self.num_classes}, so the graph should take "
+                             f"{wanted_inputs} input(s); it takes {len(inputs)}")
+        z_shape = inputs[0][1]
+        if len(z_shape) != 2 or z_shape[1] != self.latent_dim:
+            raise ValueError(f"ganzoo.latent_dim is {self.latent_dim}, the graph's input {inputs[0][0]} has "
+                             f"shape {list(z_shape)}")
+        shape, out_type = output
+        h, w, c = self.image_shape
+        expected = (h, w, c) if self.layout == "nhwc" else (c, h, w)
+        if len(shape) != 4 or not all(agree(d, e) for d, e in zip(shape[1:], expected)):
+            raise ValueError(f"ganzoo.image_shape is {h},{w},{c} ({self.layout}), the graph's output has shape "
+                             f"{list(shape)}")
+        if ("uint8" in out_type) != (self.pixel_range == (0, 255)):
+            raise ValueError(f"ganzoo.pixel_range is {','.join(map(str, self.pixel_range))}, the graph's output is "
+                             f"{out_type}")
 
     @classmethod
     def from_shapes(cls, inputs: Sequence[tuple[str, Sequence, str]],

@@ -51,12 +51,14 @@ class OnnxGenerator:
 
 def _read_info(session, path: Path) -> GeneratorInfo:
     props = session.get_modelmeta().custom_metadata_map
+    inputs = [(i.name, i.shape, i.type) for i in session.get_inputs()]
+    output = session.get_outputs()[0]
     try:
-        if any(key.startswith("ganzoo.") for key in props):
-            return GeneratorInfo.from_props(props)
-        inputs = [(i.name, i.shape, i.type) for i in session.get_inputs()]
-        output = session.get_outputs()[0]
-        return GeneratorInfo.from_shapes(inputs, (output.shape, output.type))
+        if not any(key.startswith("ganzoo.") for key in props):
+            return GeneratorInfo.from_shapes(inputs, (output.shape, output.type))
+        info = GeneratorInfo.from_props(props)
+        info.check_graph(inputs, (output.shape, output.type))
+        return info
     except ValueError as error:
         raise UserError(f"{path} is not a ganzoo generator: {error}") from None
 

@@ -9,22 +9,28 @@ one PNG per image.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
+import shutil
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
 from PIL import Image
 
-from ganzoo_runtime.atomic import atomic_path
+from ganzoo_runtime.atomic import atomic_path, staging_folder
 from ganzoo_runtime.errors import UserError
-from ganzoo_runtime.images import make_grid, save_gif, save_grid, save_image_atomically, to_pil, to_uint8
-from ganzoo_runtime.latents import latent_vectors
+from ganzoo_runtime.images import make_grid, save_gif, save_grid, to_pil, to_uint8
+from ganzoo_runtime.latents import latent_batches, latent_vectors
 from ganzoo_runtime.metadata import GeneratorInfo
 
 Generate = Callable[[np.ndarray, Optional[np.ndarray]], np.ndarray]
 
+MAX_GRID = 10_000  # images in one grid PNG; more is for an .npy file or a folder
+MAX_GIF = 256  # images in an interpolation GIF (each of its 48 frames is a grid of them)
 GIF_KEYFRAMES = 4
 GIF_STEPS = 12  # frames between two keyframes
 
@@ -51,46 +57,103 @@ def to_display(images: np.ndarray, info: GeneratorInfo) -> np.ndarray:
     return to_uint8(images, tuple(map(float, info.pixel_range)))
 
 
-def labels_for(label: Optional[int], n: int, info: GeneratorInfo) -> Optional[np.ndarray]:
-    """``n`` copies of ``label``, checked against the generator; for a conditional generator without a
-    label, every class in turn (a grid then shows one class per column)."""
+def labels_for(label: Optional[int], n: int, info: GeneratorInfo, start: int = 0) -> Optional[np.ndarray]:
+    """Labels for images ``start .. start + n``: copies of ``label``, checked against the generator; for a
+    conditional generator without a label, every class in turn (a grid then shows one class per column)."""
     if label is None:
-        return np.arange(n, dtype=np.int64) % info.num_classes if info.conditional else None
+        return (np.arange(start, start + n, dtype=np.int64) % info.num_classes) if info.conditional else None
     if info.conditional and not 0 <= label < info.num_classes:
         raise UserError(f"--label {label} is out of range: this generator has classes 0..{info.num_classes - 1}")
     return np.full(n, label, np.int64)
 
 
 def sample_to_path(generate: Generate, info: GeneratorInfo, output: str | os.PathLike, *, n: int, seed: int,
-                   batch_size: int, label: Optional[int] = None) -> str:
-    """Generate ``n`` images for ``seed`` and write them to ``output``; returns what was written, in words."""
+                   batch_size: int, label: Optional[int] = None,
+                   on_progress: Optional[Callable[[int], None]] = None) -> str:
+    """Generate ``n`` images for ``seed`` and write them to ``output``; returns what was written, in words.
+
+    Arrays and folders are written batch by batch (memory stays bounded whatever ``n``) into a temporary
+    file or folder that is renamed into place at the end: a failure leaves nothing behind. ``on_progress``
+    is called with the number of images written so far.
+    """
     if n < 1 or batch_size < 1:
         raise UserError("-n and --batch-size must be at least 1")
     output = Path(output)
-    labels = labels_for(label, n, info)
     suffix = output.suffix.lower()
+    if suffix not in ("", ".png", ".npy", ".gif"):
+        raise UserError(f"unsupported output {output}: use .png (grid), .npy (array), .gif (interpolation) "
+                        "or a folder (one PNG per image)")
+    labels_for(label, 1, info)  # an out-of-range label is refused before anything runs
+    limit = {".png": MAX_GRID, ".gif": MAX_GIF}.get(suffix)
+    if limit and n > limit:
+        raise UserError(f"-n {n:,} is too many for one {suffix} (at most {limit:,}): write them to an .npy file "
+                        "or a folder instead")
+    if not suffix and output.exists() and (not output.is_dir() or any(output.iterdir())):
+        raise UserError(f"{output} exists already and is not an empty folder: choose another --output or "
+                        "remove it")
+    batches = _batches(generate, info, n, seed, batch_size, label, on_progress or (lambda done: None))
     try:
         if suffix == ".gif":
-            return _interpolation_gif(generate, info, output, n, seed, batch_size, labels)
-        z = latent_vectors(seed, n, info.latent_dim)
-        images = generate_in_batches(generate, z, labels, batch_size)
+            return _interpolation_gif(generate, info, output, n, seed, batch_size, labels_for(label, n, info))
         if suffix == ".png":
             per_row = info.num_classes if info.conditional and label is None else math.ceil(math.sqrt(n))
-            save_grid(to_display(images, info), output, columns=per_row)
+            save_grid(to_display(np.concatenate(list(batches)), info), output, columns=per_row)
             return f"a grid of {n} images"
         if suffix == ".npy":
-            with atomic_path(output) as tmp:
-                np.save(tmp, images)
-            return f"an array {images.dtype} {list(images.shape)}"
-        if suffix:
-            raise UserError(f"unsupported output {output}: use .png (grid), .npy (array), .gif (interpolation) "
-                            "or a folder (one PNG per image)")
-        output.mkdir(parents=True, exist_ok=True)
-        for i, image in enumerate(to_display(images, info)):
-            save_image_atomically(to_pil(image), output / f"{i:05d}.png")
-        return f"{n} PNG files"
+            return _write_npy(batches, n, output)
+        return _write_folder(batches, info, n, output)
     except OSError as error:
-        raise UserError(f"cannot write {output}: {error.strerror or error}") from None
+        raise UserError(f"cannot write {output}: {error.strerror or error}; nothing was written") from None
+
+
+def _batches(generate: Generate, info: GeneratorInfo, n: int, seed: int, batch_size: int, label: Optional[int],
+             on_progress: Callable[[int], None]) -> Iterator[np.ndarray]:
+    """The generator's output for images 0..n-1 of ``seed``, a batch at a time."""
+    done = 0
+    for z in latent_batches(seed, n, info.latent_dim, batch_size):
+        yield generate(z, labels_for(label, len(z), info, start=done))
+        done += len(z)
+        on_progress(done)
+
+
+def _check_room(folder: Path, needed: float) -> None:
+    free = shutil.disk_usage(folder).free
+    if needed > free:
+        raise UserError(f"not enough disk space in {folder}: this needs about {needed / 1e9:.2f} GB, "
+                        f"{free / 1e9:.2f} GB are free")
+
+
+def _write_npy(batches: Iterator[np.ndarray], n: int, output: Path) -> str:
+    """The array as the generator emits it, header first, then each batch as it comes."""
+    first = next(batches)
+    _check_room(output.parent, n * first[0].nbytes)
+    header = np.lib.format.header_data_from_array_1_0(first)
+    header["shape"] = (n, *first.shape[1:])
+    with atomic_path(output) as tmp, open(tmp, "wb") as f:
+        np.lib.format.write_array_header_1_0(f, header)
+        for batch in itertools.chain([first], batches):
+            f.write(np.ascontiguousarray(batch).tobytes())
+    return f"an array {first.dtype} {list(header['shape'])}"
+
+
+def _write_folder(batches: Iterator[np.ndarray], info: GeneratorInfo, n: int, output: Path) -> str:
+    """One PNG per image, encoded in parallel (Pillow's encoder releases the GIL), into a staging folder."""
+    def write(item):
+        index, image = item
+        path = staging / f"{index:0{width}d}.png"
+        to_pil(image).save(path, format="PNG")
+        return path.stat().st_size
+
+    width = max(5, len(str(n - 1)))
+    with staging_folder(output) as staging, ThreadPoolExecutor() as pool:
+        written = 0
+        for batch in batches:
+            images = to_display(batch, info)
+            sizes = list(pool.map(write, zip(range(written, written + len(images)), images)))
+            if not written:  # the first batch's files tell how much room the rest will take
+                _check_room(output.parent, (n - len(images)) * sum(sizes) / len(sizes))
+            written += len(images)
+    return f"{n} PNG files"
 
 
 def _interpolation_gif(generate, info, output, n, seed, batch_size, labels) -> str:

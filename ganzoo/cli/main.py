@@ -1,11 +1,13 @@
 """Entry point: the command group and the error policy.
 
-User errors are one line on stderr and exit 2; Ctrl-C exits 130; anything
-unexpected keeps its traceback and exits 1.
+User errors, a full disk and a denied write are one line on stderr and exit 2;
+Ctrl-C, and only Ctrl-C, exits 130; anything unexpected keeps its traceback and
+exits 1.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 
@@ -21,8 +23,20 @@ from ganzoo.cli.train_command import train_command
 from ganzoo.cli.zoo_command import zoo_command
 from ganzoo.errors import UserError
 
+#: Failures of the machine's storage, not of ganzoo: one line and exit 2, like any error the user can fix.
+_ENVIRONMENT_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        # Click turns an EOFError into Abort, which would read as Ctrl-C (exit 130): only Ctrl-C is that.
+        try:
+            return super().invoke(ctx)
+        except EOFError as error:
+            raise RuntimeError(f"unexpected end of file: {error}") from error
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ganzoo")
 def cli() -> None:
     """ganzoo: train GANs from plugins, export generators to ONNX, sample them anywhere."""
@@ -41,6 +55,8 @@ def _configure_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("ganzoo")
+    for old in list(logger.handlers):  # main() may run more than once in a process (tests, notebooks)
+        logger.removeHandler(old)
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
@@ -67,10 +83,32 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as error:
         click.echo(f"error: {error}", err=True)
         return 2
+    except OSError as error:
+        if error.errno not in _ENVIRONMENT_ERRORS:
+            raise
+        where = f" ({error.filename})" if error.filename else ""
+        click.echo(f"error: {error.strerror or error}{where}", err=True)
+        return 2
     except click.ClickException as error:
         click.echo(f"error: {error.format_message()}", err=True)
         return error.exit_code
+    except Exception as error:
+        if not _interrupted(error):
+            raise
+        click.echo("aborted", err=True)
+        return 130
     return code if isinstance(code, int) else 0
+
+
+def _interrupted(error: BaseException) -> bool:
+    """Ctrl-C that a library (TensorFlow while importing, say) wrapped in an exception of its own."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def run() -> None:

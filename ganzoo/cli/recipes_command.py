@@ -8,12 +8,19 @@ import click
 @click.command("recipes")
 def recipes_command() -> None:
     """List the training recipes (train one with `ganzoo train --recipe NAME`)."""
+    from ganzoo.errors import UserError
     from ganzoo.recipes import load_recipe, recipe_names
 
     for name in recipe_names():
-        recipe = load_recipe(name)
+        try:
+            recipe = load_recipe(name)
+        except UserError as error:  # one broken recipe file does not hide the others
+            click.echo(f"{name:<24}BROKEN: {error}")
+            continue
         t = recipe.train
         click.echo(f"{recipe.label:<24}{recipe.description}")
-        click.echo(f"{'':<24}{t.get('generator')}/{t.get('discriminator')}, loss {t.get('loss')}, {t.get('dataset')}, "
-                   f"{t.get('epochs')} epochs, batch {t.get('batch_size')}, lr {t.get('lr'):g}, "
-                   f"beta_1 {t.get('beta_1'):g}, seed {t.get('seed')}")
+        shown = [f"{t.get('generator')}/{t.get('discriminator')}"]
+        shown += [f"{label} {t[key]:g}" if isinstance(t[key], float) else f"{label} {t[key]}".strip()
+                  for key, label in (("loss", "loss"), ("dataset", ""), ("epochs", "epochs"), ("batch_size", "batch"),
+                                     ("lr", "lr"), ("beta_1", "beta_1"), ("seed", "seed")) if key in t]
+        click.echo(f"{'':<24}" + ", ".join(shown))

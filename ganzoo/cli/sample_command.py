@@ -31,9 +31,10 @@ from ganzoo.cli.weights_option import ema_option
 def sample_command(source, n, seed, batch_size, output, device, label, ema) -> None:
     """Draw images from a run directory or an exported .onnx file."""
     from ganzoo.generator_source import open_generator
+    from ganzoo_runtime.progress import ProgressLine
     from ganzoo_runtime.sampling import sample_to_path
 
     generator = open_generator(source, device, ema)
     what = sample_to_path(generator.generate, generator.info, output, n=n, seed=seed, batch_size=batch_size,
-                          label=label)
+                          label=label, on_progress=ProgressLine(n))
     click.echo(f"wrote {what} to {output} ({generator.description})", err=True)

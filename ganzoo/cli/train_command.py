@@ -67,7 +67,7 @@ def train_command(architecture, dataset, epochs, batch_size, lr, beta_1, beta_2,
 
     given = {"generator": generator, "discriminator": discriminator, "loss": loss, "dataset": dataset,
              "latent_dim": latent_dim, "batch_size": batch_size, "epochs": epochs, "lr": lr, "beta_1": beta_1,
-             "beta_2": beta_2, "seed": seed, "image_size": image_size, "channels": int(channels) if channels else None,
+             "beta_2": beta_2, "seed": seed, "image_size": image_size, "channels": channels,
              "r1": r1, "eval_every": eval_every, "strategy": strategy,
              "devices": tuple(d.strip() for d in devices.split(",") if d.strip()) if devices else None,
              "precision": precision, "jit": jit, "ema": ema}
@@ -78,6 +78,7 @@ def train_command(architecture, dataset, epochs, batch_size, lr, beta_1, beta_2,
         recipe_label = loaded.label
         given = {k: v if v is not None else loaded.train.get(k) for k, v in given.items()}
         architecture = architecture or loaded.train.get("generator")
+    given["channels"] = int(given["channels"]) if given["channels"] else None
     request = TrainRequest(
         architecture=architecture, dataset=given["dataset"], generator=given["generator"],
         discriminator=given["discriminator"], loss=given["loss"],

@@ -13,14 +13,26 @@ def zoo_command(ctx) -> None:
     """List the pretrained generators; sample one with `ganzoo sample zoo:NAME`."""
     if ctx.invoked_subcommand:
         return
-    from ganzoo.zoo.shelf import shelf
-    entries = shelf()
-    if not entries:
+    from ganzoo.zoo.shelf import scan_shelf
+    entries, broken = scan_shelf()
+    if not entries and not broken:
         click.echo("the shelf is empty")
     for name, entry in sorted(entries.items()):
-        card, m = entry.card, entry.card["metrics"]
-        click.echo(f"{name:<24}FID {m['fid']:6.1f} (floor {m['floor']['fid']:.1f})  classifier score "
-                   f"{m['classifier_score']:.2f}  {card['training']['steps']:,} steps  [{entry.provider}]")
+        click.echo(f"{name:<24}{_summary(entry.card)}  [{entry.provider}]")
+    for entry in broken:
+        click.echo(f"{entry.name:<24}BROKEN: {entry.reason}  [{entry.provider}]")
+
+
+def _summary(card: dict) -> str:
+    """FID, its floor, classifier score and steps, as far as a (possibly third-party) card states them."""
+    try:
+        m = card["metrics"]
+        text = (f"FID {float(m['fid']):6.1f} (floor {float(m['floor']['fid']):.1f})  classifier score "
+                f"{float(m['classifier_score']):.2f}")
+    except (KeyError, TypeError, ValueError):
+        text = "no metrics on its card"
+    steps = card.get("training", {}).get("steps") if isinstance(card.get("training"), dict) else None
+    return text + (f"  {steps:,} steps" if isinstance(steps, int) else "")
 
 
 @zoo_command.command("show")

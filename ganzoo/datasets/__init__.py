@@ -32,10 +32,17 @@ def open_dataset(argument: str, **options: Any) -> Dataset:
     Options that are ``None`` are left out, so a factory's own defaults apply.
     """
     name, options_from_name = parse_dataset_argument(argument)
-    factory = discovery.load("ganzoo.datasets", name)
+    plugin = discovery.find_plugin("ganzoo.datasets", name)
+    factory = discovery.load_plugin(plugin)
     options = {**{k: v for k, v in options.items() if v is not None}, **options_from_name}
     _check_options(name, factory, options)
-    dataset = factory(**options)
+    try:
+        with discovery.plugin_code(plugin):
+            dataset = factory(**options)
+    except discovery.BrokenPluginError as broken:
+        if isinstance(broken.error, (ValueError, OSError)):  # the factory's way of saying "cannot read that"
+            raise DatasetError(f"dataset '{argument}': {broken.error}") from None
+        raise
     if not isinstance(dataset, Dataset):
         raise DatasetError(f"dataset plugin '{name}' returned {type(dataset).__name__}, not a ganzoo Dataset")
     if dataset.info.size == 0:

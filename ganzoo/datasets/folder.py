@@ -14,6 +14,7 @@ the images from disk in each epoch (ganzoo.training.pipeline).
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 SUFFIXES = {".png", ".jpg", ".jpeg"}
 GRAYSCALE_MODES = ("1", "L", "I;16", "I")
+UNREADABLE = (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError)
 
 
 def folder(path: str, size: int | None = None, channels: int | None = None) -> FolderDataset:
@@ -42,11 +44,11 @@ def folder(path: str, size: int | None = None, channels: int | None = None) -> F
     files, modes, first_size = [], [], None
     for file in sorted(p for p in root.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()):
         try:
-            with Image.open(file) as image:  # reads the header only
+            with _open(file) as image:  # reads the header only
                 modes.append(image.mode)
                 first_size = first_size or image.size
             files.append(file)
-        except (OSError, UnidentifiedImageError, ValueError) as error:
+        except UNREADABLE as error:
             log.warning("skipped %s: %s", file, error)
     if not files:
         raise DatasetError(f"folder:{path} contains no readable PNG or JPEG images")
@@ -73,9 +75,9 @@ class FolderDataset:
         """Image ``index`` as uint8 [H, W, C]."""
         file = self.files[index]
         try:
-            with Image.open(file) as image:
+            with _open(file) as image:
                 return _convert(image, self.info.spec)
-        except (OSError, UnidentifiedImageError, ValueError) as error:
+        except UNREADABLE as error:
             raise DatasetError(f"cannot decode {file}: {error}") from None
 
     def batches(self, batch_size: int) -> Iterator[tuple[np.ndarray, None]]:
@@ -84,6 +86,17 @@ class FolderDataset:
             for start in range(0, len(self.files), batch_size):
                 indices = range(start, min(start + batch_size, len(self.files)))
                 yield np.stack(list(pool.map(self.read, indices))), None
+
+
+def _open(file: Path) -> Image.Image:
+    """Open an image; one larger than Pillow's MAX_IMAGE_PIXELS (a decompression bomb, or no training
+    image) raises instead of warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            return Image.open(file)
+        except Image.DecompressionBombWarning as warning:
+            raise Image.DecompressionBombError(str(warning)) from None
 
 
 def _convert(image: Image.Image, spec: ImageSpec) -> np.ndarray:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +10,7 @@ from ganzoo.errors import UserError
 from ganzoo.exporting import ExportVerificationError
 from ganzoo.exporting.onnx_export import PARITY_BATCHES, PARITY_SEED
 from ganzoo.training.restore import TrainedGenerator
+from ganzoo_runtime.atomic import staging_folder
 from ganzoo_runtime.latents import latent_vectors
 
 TOLERANCE = 1e-5
@@ -26,20 +24,17 @@ def export_savedmodel(trained: TrainedGenerator, output: Path) -> float:
         raise UserError(f"{output} exists already: choose another --output or remove it")
     if not output.parent.is_dir():
         raise UserError(f"cannot write {output}: no such directory {output.parent}")
-    staging = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}."))
     try:
-        trained.generator.export(str(staging / "model"), format="tf_saved_model", verbose=False)
-        served = tf.saved_model.load(str(staging / "model"))
-        largest = 0.0
-        for batch in PARITY_BATCHES:
-            z = latent_vectors(PARITY_SEED, batch, trained.config.latent_dim)
-            got = np.asarray(served.serve(z))
-            largest = max(largest, float(np.abs(got - np.asarray(trained.generator(z, training=False))).max()))
-        if largest > TOLERANCE:
-            raise ExportVerificationError(f"the SavedModel differs from Keras by {largest:.3g}")
-        os.replace(staging / "model", output)
+        with staging_folder(output) as staging:  # complete, or absent: a kill leaves no half-written model
+            trained.generator.export(str(staging), format="tf_saved_model", verbose=False)
+            served = tf.saved_model.load(str(staging))
+            largest = 0.0
+            for batch in PARITY_BATCHES:
+                z = latent_vectors(PARITY_SEED, batch, trained.config.latent_dim)
+                got = np.asarray(served.serve(z))
+                largest = max(largest, float(np.abs(got - np.asarray(trained.generator(z, training=False))).max()))
+            if largest > TOLERANCE:
+                raise ExportVerificationError(f"the SavedModel differs from Keras by {largest:.3g}")
     except OSError as error:
         raise UserError(f"cannot write {output}: {error.strerror or error}") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return largest

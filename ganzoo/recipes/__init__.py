@@ -18,10 +18,9 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-#: The [train] keys a recipe may set, and their types.
-TRAIN_KEYS = {"generator": str, "discriminator": str, "loss": str, "dataset": str, "latent_dim": int,
-              "batch_size": int, "epochs": int, "lr": float, "beta_1": float, "beta_2": float, "seed": int,
-              "r1": float, "eval_every": int, "image_size": int, "channels": int}
+#: The [train] keys a recipe may set: each is checked exactly as its `ganzoo train` option is.
+TRAIN_KEYS = ("generator", "discriminator", "loss", "dataset", "latent_dim", "batch_size", "epochs", "lr", "beta_1",
+              "beta_2", "seed", "r1", "eval_every", "image_size", "channels")
 
 
 @dataclass(frozen=True)
@@ -36,20 +35,53 @@ class Recipe:
         return f"{self.name}@{self.version}"
 
 
+#: Where the recipe files are: this package's folder.
+RECIPES = importlib.resources.files(__name__)
+
+
 def recipe_names() -> list[str]:
-    return sorted(p.name[:-5] for p in importlib.resources.files(__name__).iterdir() if p.name.endswith(".toml"))
+    return sorted(p.name[:-5] for p in RECIPES.iterdir() if p.name.endswith(".toml"))
 
 
 def load_recipe(name: str) -> Recipe:
-    """The recipe ``name``; a one-line error naming the valid ones if there is none."""
+    """The recipe ``name``; a one-line error naming the valid ones if there is none, or what is wrong with it."""
     if name not in recipe_names():
         raise UserError(f"unknown recipe '{name}' (valid: {', '.join(recipe_names())})")
-    data = tomllib.loads(importlib.resources.files(__name__).joinpath(f"{name}.toml").read_text())
-    head, train = data.get("recipe", {}), data.get("train", {})
+    try:
+        data = tomllib.loads(RECIPES.joinpath(f"{name}.toml").read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise UserError(f"recipe {name} cannot be read: {error}") from None
+    head, train = data.get("recipe"), data.get("train")
+    if not isinstance(head, dict) or not isinstance(train, dict):
+        raise UserError(f"recipe {name} needs a [recipe] and a [train] table")
+    if head.get("name") != name:
+        raise UserError(f"recipe {name}: [recipe] name is {head.get('name')!r}, not {name!r} (its file name)")
+    version = head.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise UserError(f"recipe {name}: version {version!r} is not a positive integer")
+    return Recipe(name, version, str(head.get("description", "")), _checked(name, train))
+
+
+def _checked(name: str, train: dict[str, Any]) -> dict[str, Any]:
+    """The [train] values, each put through its command-line option's type and range (as its text, the way
+    a shell would hand it over), so a recipe can set nothing the command line would refuse."""
+    import click
+
+    from ganzoo.cli.train_command import train_command
+
     unknown = sorted(set(train) - set(TRAIN_KEYS))
-    wrong = [k for k, v in train.items() if k in TRAIN_KEYS and not isinstance(v, TRAIN_KEYS[k])
-             and not (TRAIN_KEYS[k] is float and isinstance(v, int))]
-    if unknown or wrong or head.get("name") != name:
-        raise ValueError(f"recipe {name} is malformed: unknown keys {unknown}, wrong types {wrong}")
-    return Recipe(name, int(head.get("version", 1)), head.get("description", ""),
-                  {k: float(v) if TRAIN_KEYS[k] is float else v for k, v in train.items()})
+    if unknown:
+        raise UserError(f"recipe {name}: unknown key(s) {', '.join(unknown)} in [train] (valid: "
+                        f"{', '.join(TRAIN_KEYS)})")
+    options = {p.name: p for p in train_command.params}
+    checked = {}
+    with click.Context(train_command) as ctx:
+        for key, value in train.items():
+            if isinstance(value, (dict, list)) or (isinstance(value, bool) and options[key].type is not click.BOOL):
+                raise UserError(f"recipe {name}: {key} = {value!r} is not valid for --{key.replace('_', '-')}")
+            try:
+                checked[key] = options[key].type.convert(value if isinstance(value, str) else str(value),
+                                                         options[key], ctx)
+            except click.BadParameter as error:
+                raise UserError(f"recipe {name}: {key} = {value!r}: {error.message.rstrip('.')}") from None
+    return checked

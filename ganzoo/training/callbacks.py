@@ -7,7 +7,6 @@ writes never leaves a checkpoint ahead of the samples and metrics.
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import math
@@ -21,13 +20,12 @@ from ganzoo_runtime.images import save_grid, to_uint8
 from ganzoo_runtime.metadata import GeneratorInfo
 from ganzoo_runtime.sampling import balanced_images
 
-log = logging.getLogger(__name__)
-
 from ganzoo.training.checkpoint import CheckpointInfo, save_checkpoint
+from ganzoo.training.metrics_file import METRICS_COLUMNS, QUALITY_COLUMNS, append_row
 from ganzoo.training.run_directory import RunDirectory
 
-QUALITY_COLUMNS = ("fid", "kid", "kid_std", "classifier_score", "precision", "recall")
-METRICS_COLUMNS = ("epoch", "step", "d_loss", "g_loss", "images_per_s", "epoch_seconds", *QUALITY_COLUMNS)
+log = logging.getLogger(__name__)
+
 EVAL_SAMPLES = 5000
 EVAL_SEED = 0
 
@@ -95,6 +93,33 @@ class Throughput(keras.callbacks.Callback):
         return self.batches * self.batch_size / max(time.perf_counter() - self.started, 1e-9)
 
 
+class ResumedEpoch(keras.callbacks.Callback):
+    """An epoch cut short by Ctrl-C and resumed: its loss means and images/s go on from the sums saved with
+    the checkpoint (:func:`partial_epoch`), so its metrics.csv row covers the whole epoch. Runs after
+    :class:`Throughput`."""
+
+    def __init__(self, partial: dict, throughput: Throughput):
+        super().__init__()
+        self.partial, self.throughput = partial, throughput
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if not self.partial:
+            return
+        for tracker in self.model.metrics:
+            total, count = self.partial["means"].get(tracker.name, (0.0, 0.0))
+            tracker.total.assign(total)
+            tracker.count.assign(count)
+        self.throughput.started -= self.partial["seconds"]
+        self.throughput.batches += self.partial["batches"]
+        self.partial = None
+
+
+def partial_epoch(model, throughput: Throughput) -> dict:
+    """The running sums of the epoch in progress, for a checkpoint saved mid-epoch."""
+    return {"means": {t.name: [float(t.total.numpy()), float(t.count.numpy())] for t in model.metrics},
+            "seconds": time.perf_counter() - throughput.started, "batches": throughput.batches}
+
+
 class StopOnNonFinite(keras.callbacks.Callback):
     """Raise :class:`NonFiniteLossError` as soon as a loss is NaN or infinite."""
 
@@ -155,20 +180,15 @@ class SampleGrid(EpochWriter):
 
 
 class MetricsCSV(EpochWriter):
-    """One row per completed epoch in metrics.csv (appended, flushed at once)."""
+    """One row per completed epoch in metrics.csv (ganzoo.training.metrics_file)."""
 
     def __init__(self, run: RunDirectory):
         super().__init__()
         self.path = run.metrics
 
     def write_epoch(self, epoch, logs):
-        new = not self.path.exists()
-        with self.path.open("a", newline="") as f:
-            writer = csv.writer(f)
-            if new:
-                writer.writerow(METRICS_COLUMNS)
-            row = {**logs, "epoch": epoch + 1, "step": self.model.step}
-            writer.writerow([_format(row.get(column)) for column in METRICS_COLUMNS])
+        row = {**logs, "epoch": epoch + 1, "step": self.model.step}
+        append_row(self.path, [_format(row.get(column)) for column in METRICS_COLUMNS])
 
 
 BEST, BEST_RECORD = "best.npz", "best.json"
@@ -209,15 +229,3 @@ def _format(value) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
-
-
-def truncate_metrics(run: RunDirectory, completed_epochs: int) -> None:
-    """Drop rows of epochs after ``completed_epochs`` (written before a kill, redone on resume)."""
-    if not run.metrics.exists():
-        return
-    with run.metrics.open(newline="") as f:
-        rows = list(csv.reader(f))
-    kept = rows[:1] + [row for row in rows[1:] if row and int(row[0]) <= completed_epochs]
-    if len(kept) != len(rows):
-        with run.metrics.open("w", newline="") as f:
-            csv.writer(f).writerows(kept)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import zipfile
 from collections.abc import Sequence
@@ -21,6 +22,8 @@ import numpy as np
 from ganzoo.errors import UserError
 from ganzoo_runtime.atomic import atomic_path
 
+log = logging.getLogger(__name__)
+
 KEEP = 2
 _NAME = re.compile(r"^ckpt-(\d{8})\.npz$")
 
@@ -29,6 +32,7 @@ _NAME = re.compile(r"^ckpt-(\d{8})\.npz$")
 class CheckpointInfo:
     step: int  # completed training steps
     epoch: int  # completed epochs; step may be further on when saved mid-epoch (Ctrl-C)
+    partial: dict | None = None  # saved mid-epoch: the epoch's running sums (callbacks.partial_epoch)
 
 
 def save_checkpoint(folder: Path, variables: Sequence, info: CheckpointInfo) -> Path:
@@ -51,8 +55,35 @@ def list_checkpoints(folder: Path) -> list[Path]:
 
 
 def latest_checkpoint(folder: Path) -> Path | None:
-    found = list_checkpoints(folder)
-    return found[-1] if found else None
+    """The newest checkpoint that reads back whole; each damaged newer one is named in a warning."""
+    for path in reversed(list_checkpoints(folder)):
+        damage = damage_of(path)
+        if damage is None:
+            return path
+        log.warning("checkpoint %s is damaged (%s): using the one before it", path, damage)
+    return None
+
+
+def set_aside_damaged(folder: Path) -> list[Path]:
+    """Rename damaged checkpoints to ``*.damaged`` (kept for inspection, never loaded, never pruned)."""
+    moved = []
+    for path in list_checkpoints(folder):
+        if damage_of(path) is not None:
+            moved.append(path.rename(path.with_name(path.name + ".damaged")))
+    return moved
+
+
+def damage_of(path: Path) -> str | None:
+    """Why the checkpoint at ``path`` cannot be used (empty, truncated, a failed checksum, no info), or None."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()  # reads every member and checks its CRC
+        if bad is not None:
+            return f"{bad} fails its checksum"
+        read_info(path)
+    except (OSError, zipfile.BadZipFile, CheckpointError) as error:
+        return str(error.strerror if isinstance(error, OSError) and error.strerror else error) or "unreadable"
+    return None
 
 
 class CheckpointError(UserError):
@@ -64,9 +95,9 @@ def _reading(path: Path):
     try:
         with np.load(path) as data:
             yield data
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
-        raise CheckpointError(f"cannot resume from {path}: {error} (move it away to resume from the one "
-                              "before it)") from None
+    except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
+        raise CheckpointError(f"cannot resume from {path}: {str(error) or type(error).__name__} (move it away to resume "
+                              "from the one before it)") from None
 
 
 def read_info(path: Path) -> CheckpointInfo:

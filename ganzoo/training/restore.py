@@ -9,8 +9,8 @@ from typing import Any
 
 from ganzoo import discovery, models
 from ganzoo.errors import UserError
-from ganzoo.settings import TrainConfig
-from ganzoo.training.checkpoint import latest_checkpoint, load_checkpoint
+from ganzoo.settings import TrainConfig, load_config
+from ganzoo.training.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint
 from ganzoo.training.run_directory import RunDirectory
 
 
@@ -38,11 +38,10 @@ def load_trained_generator(path: Path, ema: bool = True) -> TrainedGenerator:
     run = RunDirectory(Path(path))
     if not is_run_directory(run.path):
         raise UserError(f"{run.path} is not a run directory (it has no config.json)")
-    try:
-        config = TrainConfig.from_json(run.config.read_text())
-    except (ValueError, TypeError) as error:
-        raise UserError(f"cannot read {run.config}: {error}") from None
+    config = load_config(run.config)
     checkpoint = latest_checkpoint(run.checkpoints)
+    if checkpoint is None and list_checkpoints(run.checkpoints):
+        raise UserError(f"run {run.path} has no usable checkpoint: every one in {run.checkpoints} is damaged")
     if checkpoint is None:
         raise UserError(f"run {run.path} has no checkpoint yet: train it for at least one epoch "
                         f"(ganzoo train --resume --run-dir {run.path})")

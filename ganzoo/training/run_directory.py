@@ -11,6 +11,7 @@ from pathlib import Path
 from ganzoo.errors import UserError
 
 RUNS_ROOT = Path("runs")
+LOCK_NAME = ".ganzoo.lock"
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,20 @@ class RunDirectory:
     @property
     def generator(self) -> Path:
         return self.path / "generator.keras"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.path / LOCK_NAME
+
+    def foreign_entries(self) -> list[str]:
+        """What the directory holds that a fresh run would not have written: anything but ganzoo's lock and
+        the empty folders a run makes just before its config.json (a crash there leaves them behind)."""
+        def ours(entry: Path) -> bool:
+            if entry.name == LOCK_NAME:
+                return entry.is_file()
+            return entry.name in (self.checkpoints.name, self.samples.name) and entry.is_dir() \
+                and not any(entry.iterdir())
+        return sorted(p.name for p in self.path.iterdir() if not ours(p)) if self.path.is_dir() else []
 
     def create(self) -> None:
         """Make the directory tree; an unwritable location is a user error."""

@@ -9,6 +9,9 @@ state and data order.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import errno
 import logging
 import signal
 from collections.abc import Callable, Sequence
@@ -23,12 +26,15 @@ from ganzoo.datasets import as_arrays, open_dataset
 from ganzoo.errors import UserError
 from ganzoo.interfaces import TrainingDefaults
 from ganzoo.settings import TrainConfig
-from ganzoo.training.checkpoint import latest_checkpoint, read_info
+from ganzoo.training.checkpoint import latest_checkpoint, read_info, set_aside_damaged
+from ganzoo.training.metrics_file import read_metrics, truncate_metrics
 from ganzoo.training.run_directory import RunDirectory, default_run_path
+from ganzoo.training.run_lock import check_not_in_use, run_lock
 
 log = logging.getLogger(__name__)
 
 GRID_SIZE = 64
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 GRID_SEED_OFFSET = 1  # the sample grid's latents differ from the training noise
 
 
@@ -94,8 +100,8 @@ def prepare(request: TrainRequest) -> tuple[TrainConfig, RunDirectory, Any]:
     if not request.dataset:
         raise UserError("missing --dataset (for example --dataset mnist)")
     run = RunDirectory(request.run_dir or default_run_path(request.architecture, request.dataset))
-    if run.config.exists():
-        raise UserError(f"{run.path} already holds a run: add --resume to continue it, or choose another --run-dir")
+    _check_fresh(run)
+    check_not_in_use(run)
     config, dataset = _resolve(request)
     return config, run, dataset
 
@@ -106,10 +112,9 @@ def _prepare_resume(request: TrainRequest) -> tuple[TrainConfig, RunDirectory, A
     run = RunDirectory(request.run_dir)
     if not run.config.exists():
         raise UserError(f"nothing to resume: {run.path} has no config.json")
-    try:
-        stored = TrainConfig.from_json(run.config.read_text())
-    except (ValueError, TypeError) as error:
-        raise UserError(f"cannot read {run.config}: {error}") from None
+    check_not_in_use(run)
+    stored = settings.load_config(run.config)
+    read_metrics(run.metrics)  # a metrics.csv that is not ganzoo's is refused before anything is built
     requested = {"architecture": request.architecture, "generator": request.generator,
                  "discriminator": request.discriminator, "loss": request.loss, "dataset": request.dataset,
                  "image_size": request.image_size, "channels": request.channels, "r1": request.r1,
@@ -134,6 +139,36 @@ def _prepare_resume(request: TrainRequest) -> tuple[TrainConfig, RunDirectory, A
     dataset = open_dataset(config.dataset, size=config.image_size, channels=config.channels)
     _check_spec(config, dataset)
     return config, run, dataset
+
+
+def _check_fresh(run: RunDirectory) -> None:
+    """A new run goes into a new or empty directory: never into another run, nor into a user's own files."""
+    if run.config.exists():
+        raise UserError(f"{run.path} already holds a run: add --resume to continue it, or choose another --run-dir")
+    if run.path.exists() and not run.path.is_dir():
+        raise UserError(f"cannot write run directory {run.path}: it is a file")
+    foreign = run.foreign_entries()
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise UserError(f"{run.path} is not empty and is not a ganzoo run (it holds {shown}): choose a new or empty "
+                        "--run-dir")
+
+
+def _claim(run: RunDirectory, config: TrainConfig) -> None:
+    """Under the run's lock: check again what prepare() checked (another process may have written meanwhile),
+    set damaged checkpoints aside, and write config.json."""
+    if run.config.exists():
+        stored = settings.load_config(run.config)
+        differing = [f.name for f in dataclasses.fields(config)
+                     if f.name not in settings.RESUMABLE_CHANGES and getattr(stored, f.name) != getattr(config, f.name)]
+        if differing:
+            raise UserError(f"{run.path} already holds another run (its {', '.join(differing)} differ)")
+        for path in set_aside_damaged(run.checkpoints):
+            log.info("set %s aside", path)
+    else:
+        _check_fresh(run)
+    if not run.config.exists() or run.config.read_text() != config.to_json():
+        _write_atomically(run.config, config.to_json())
 
 
 def _resolve(request: TrainRequest) -> tuple[TrainConfig, Any]:
@@ -205,72 +240,84 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
     with strategy.scope(), precision.policy(config.precision):
         gan = _build_gan(config, spec, has_labels=all_labels is not None)
     gan.built = True  # its parts are built; fit() under a strategy would otherwise try to call the GAN itself
-    # Only now that the models build and the data fits is anything written.
-    if chief:
-        run.create()
-        if not run.config.exists() or run.config.read_text() != config.to_json():
-            _write_atomically(run.config, config.to_json())
-    labels = all_labels if gan.conditional else None
-    if on_start:
-        on_start()
-
-    checkpoint = latest_checkpoint(run.checkpoints)
-    if checkpoint is not None:
-        info = load_checkpoint(checkpoint, gan.checkpoint_variables())
-        log.info("resuming %s from %s (step %d, epoch %d)", run.path, checkpoint.name, info.step, info.epoch)
-    spe = steps_per_epoch(dataset.info.size, config.batch_size)
-    start_step = gan.step
-    if start_step >= config.epochs * spe:
-        log.info("nothing to train: the run has completed its %d epochs (pass --epochs to extend it)", config.epochs)
-        return _finish(gan, run, config, spe, worker)
-
-    stop = cb.GracefulStop(spe)
-    callbacks = [stop, cb.Throughput(config.batch_size), cb.StopOnNonFinite()]
-    if chief:  # in a multi-worker run, only the chief writes the run directory
-        cb.truncate_metrics(run, start_step // spe)
-        callbacks += [*([cb.QualityMetrics(_reference_images(source), config)] if config.eval_every else []),
-                      cb.SampleGrid(run, latent_vectors(config.seed + GRID_SEED_OFFSET, GRID_SIZE,
-                                                        config.latent_dim),
-                                    spec.num_classes if gan.conditional else 0),
-                      cb.MetricsCSV(run),
-                      keras.callbacks.TensorBoard(str(run.tensorboard), write_graph=False),
-                      cb.CheckpointWriter(run), *extra_callbacks]
-
-    def fit(batches, **kwargs):
-        if config.strategy == "multiworker":
-            fit_with_strategy(gan, strategy, batches, callbacks=callbacks, verbose=verbose, **kwargs)
-        else:
-            gan.fit(batches, callbacks=callbacks, verbose=verbose, shuffle=False, **kwargs)
-
-    previous = {sig: signal.signal(sig, stop.request) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        first_epoch, skip = divmod(start_step, spe)
-        if skip:  # resumed mid-epoch: finish that epoch first, without the batches already trained on
-            fit(training_batches(source, config.batch_size, config.seed, first_epoch, skip, labels),
-                epochs=first_epoch + 1, initial_epoch=first_epoch, steps_per_epoch=spe - skip)
-            first_epoch += 1
-        if first_epoch < config.epochs and not stop.requested:
-            fit(training_batches(source, config.batch_size, config.seed, first_epoch, labels=labels),
-                epochs=config.epochs, initial_epoch=first_epoch, steps_per_epoch=spe)
-    except KeyboardInterrupt:  # a second Ctrl-C: stopped at once, mid-step; the last checkpoint stays
-        last = latest_checkpoint(run.checkpoints)
-        step = read_info(last).step if last else 0
-        raise TrainingInterrupted(TrainResult(run, config, step, step // spe), saved=False) from None
-    except cb.NonFiniteLossError as error:
-        raise TrainingDiverged(f"{error}; training stopped, {_kept(run)}") from None
-    except tf.errors.OpError:
-        failure = getattr(source, "failure", None)  # a streamed image that could not be read
-        if failure is None:
-            raise
-        raise UserError(f"{failure}; training stopped, {_kept(run)}") from None
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    if stop.requested:  # Ctrl-C or SIGTERM: the step in progress finished; keep it
+    # Only now that the models build and the data fits is anything written, under the run's lock.
+    with run_lock(run) if chief else contextlib.nullcontext():
         if chief:
-            save_checkpoint(run.checkpoints, gan.checkpoint_variables(), CheckpointInfo(gan.step, gan.step // spe))
-        raise TrainingInterrupted(TrainResult(run, config, gan.step, gan.step // spe))
-    return _finish(gan, run, config, spe, worker)
+            _claim(run, config)
+        labels = all_labels if gan.conditional else None
+        if on_start:
+            on_start()
+
+        checkpoint, info = latest_checkpoint(run.checkpoints), None
+        if checkpoint is not None:
+            info = load_checkpoint(checkpoint, gan.checkpoint_variables())
+            log.info("resuming %s from %s (step %d, epoch %d)", run.path, checkpoint.name, info.step, info.epoch)
+        spe = steps_per_epoch(dataset.info.size, config.batch_size)
+        start_step = gan.step
+        if start_step >= config.epochs * spe:
+            log.info("nothing to train: the run has completed its %d epochs (pass --epochs to extend it)", config.epochs)
+            return _finish(gan, run, config, spe, worker)
+
+        stop, throughput = cb.GracefulStop(spe), cb.Throughput(config.batch_size)
+        callbacks = [stop, throughput, cb.StopOnNonFinite()]
+        if info is not None and info.partial and start_step % spe:
+            callbacks.append(cb.ResumedEpoch(info.partial, throughput))
+        if chief:  # in a multi-worker run, only the chief writes the run directory
+            truncate_metrics(run.metrics, start_step // spe)
+            callbacks += [*([cb.QualityMetrics(_reference_images(source), config)] if config.eval_every else []),
+                          cb.SampleGrid(run, latent_vectors(config.seed + GRID_SEED_OFFSET, GRID_SIZE,
+                                                            config.latent_dim),
+                                        spec.num_classes if gan.conditional else 0),
+                          cb.MetricsCSV(run),
+                          keras.callbacks.TensorBoard(str(run.tensorboard), write_graph=False),
+                          cb.CheckpointWriter(run), *extra_callbacks]
+
+        def fit(batches, **kwargs):
+            if config.strategy == "multiworker":
+                fit_with_strategy(gan, strategy, batches, callbacks=callbacks, verbose=verbose, **kwargs)
+            else:
+                gan.fit(batches, callbacks=callbacks, verbose=verbose, shuffle=False, **kwargs)
+
+        previous = {sig: signal.signal(sig, stop.request) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            first_epoch, skip = divmod(start_step, spe)
+            if skip:  # resumed mid-epoch: finish that epoch first, without the batches already trained on
+                fit(training_batches(source, config.batch_size, config.seed, first_epoch, skip, labels),
+                    epochs=first_epoch + 1, initial_epoch=first_epoch, steps_per_epoch=spe - skip)
+                first_epoch += 1
+            if first_epoch < config.epochs and not stop.requested:
+                fit(training_batches(source, config.batch_size, config.seed, first_epoch, labels=labels),
+                    epochs=config.epochs, initial_epoch=first_epoch, steps_per_epoch=spe)
+        except KeyboardInterrupt:  # a second Ctrl-C: stopped at once, mid-step; the last checkpoint stays
+            last = latest_checkpoint(run.checkpoints)
+            step = read_info(last).step if last else 0
+            raise TrainingInterrupted(TrainResult(run, config, step, step // spe), saved=False) from None
+        except cb.NonFiniteLossError as error:
+            raise TrainingDiverged(f"{error}; training stopped, {_kept(run)}") from None
+        except tf.errors.OpError:
+            failure = getattr(source, "failure", None)  # a streamed image that could not be read
+            if failure is None:
+                raise
+            raise UserError(f"{failure}; training stopped, {_kept(run)}") from None
+        except SystemExit as error:  # from plugin code that the training step called (a loss, a model)
+            raise UserError(f"training stopped: code it called exited (sys.exit({error.code!r})); the loss "
+                            f"{config.loss} or the models {config.generator}/{config.discriminator} may be broken: "
+                            f"see `ganzoo list --check`; {_kept(run)}") from None
+        except OSError as error:
+            if error.errno not in DISK_FULL:
+                raise
+            raise UserError(f"no space left on the device to write {error.filename or run.path}; training stopped, "
+                            f"{_kept(run)}: free some space, then resume") from None
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        if stop.requested:  # Ctrl-C or SIGTERM: the step in progress finished; keep it
+            if chief:
+                partial = cb.partial_epoch(gan, throughput) if gan.step % spe else None
+                save_checkpoint(run.checkpoints, gan.checkpoint_variables(),
+                                CheckpointInfo(gan.step, gan.step // spe, partial))
+            raise TrainingInterrupted(TrainResult(run, config, gan.step, gan.step // spe))
+        return _finish(gan, run, config, spe, worker)
 
 
 def _kept(run: RunDirectory) -> str:

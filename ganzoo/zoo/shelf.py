@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata as metadata
 import importlib.resources
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ganzoo.discovery import PluginError, discover_plugins, load_plugin
 from ganzoo.errors import UserError
 
 PREFIX = "zoo:"
@@ -22,35 +22,63 @@ class ShelfEntry:
     name: str
     folder: Path
     provider: str  # the distribution that ships it
+    card: dict  # card.json, checked to be an object with a sha256
 
     @property
     def model(self) -> Path:
         return self.folder / "generator.onnx"
 
-    @property
-    def card(self) -> dict:
-        return json.loads((self.folder / "card.json").read_text())
+
+@dataclass(frozen=True)
+class BrokenEntry:
+    """A shelf entry, or a whole plugin's shelf, that cannot be used; the others still can."""
+
+    name: str
+    provider: str
+    reason: str
 
 
-def _entry_folders() -> list[tuple[Path, str]]:
+def _entry_folders(broken: list[BrokenEntry]) -> list[tuple[Path, str]]:
+    """ganzoo's own entries, then each admitted plugin's (through discovery: the allow-list holds here too)."""
     folders = [(Path(str(importlib.resources.files("ganzoo.zoo").joinpath("entries"))), "ganzoo")]
-    for ep in metadata.entry_points(group=GROUP):
+    for plugin in discover_plugins(GROUP):
         try:
-            folders.append((Path(ep.load()), ep.dist.name if ep.dist else "?"))
-        except Exception:  # noqa: BLE001 - a broken plugin must not break the shelf
-            continue
+            folders.append((Path(load_plugin(plugin)), plugin.distribution))
+        except (PluginError, TypeError) as error:
+            broken.append(BrokenEntry(f"{plugin.name} (all its entries)", plugin.distribution,
+                                      str(getattr(error, "error", error))))
     return folders
 
 
+def _read_card(folder: Path) -> dict:
+    """card.json as an object with a sha256; ValueError saying what is wrong."""
+    try:
+        card = json.loads((folder / "card.json").read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ValueError(f"card.json is unreadable: {error}") from None
+    if not isinstance(card, dict) or not isinstance(card.get("sha256"), str):
+        raise ValueError("card.json is not an object with a sha256")
+    return card
+
+
+def scan_shelf() -> tuple[dict[str, ShelfEntry], list[BrokenEntry]]:
+    """Every usable entry on the shelf, by name, and the broken ones."""
+    entries: dict[str, ShelfEntry] = {}
+    broken: list[BrokenEntry] = []
+    for root, provider in _entry_folders(broken):
+        for folder in sorted(root.iterdir()) if root.is_dir() else []:
+            if folder.name in entries or not (folder / "generator.onnx").is_file():
+                continue
+            try:
+                entries[folder.name] = ShelfEntry(folder.name, folder, provider, _read_card(folder))
+            except ValueError as error:
+                broken.append(BrokenEntry(folder.name, provider, str(error)))
+    return entries, broken
+
+
 def shelf() -> dict[str, ShelfEntry]:
-    """Every entry on the shelf, by name."""
-    entries = {}
-    for root, provider in _entry_folders():
-        if root.is_dir():
-            for folder in sorted(root.iterdir()):
-                if (folder / "card.json").is_file() and (folder / "generator.onnx").is_file():
-                    entries.setdefault(folder.name, ShelfEntry(folder.name, folder, provider))
-    return entries
+    """Every usable entry on the shelf, by name."""
+    return scan_shelf()[0]
 
 
 def find_entry(name: str) -> ShelfEntry:
@@ -58,7 +86,10 @@ def find_entry(name: str) -> ShelfEntry:
     if not _NAME.match(name):
         raise UserError(f"invalid zoo name '{name}': names are lowercase letters, digits, '-' and '.' "
                         "(see `ganzoo zoo`)")
-    entries = shelf()
+    entries, broken = scan_shelf()
+    for entry in broken:
+        if entry.name == name:
+            raise UserError(f"zoo entry '{name}' from {entry.provider} is broken: {entry.reason}")
     if name not in entries:
         raise UserError(f"unknown zoo entry '{name}' (valid: {', '.join(sorted(entries)) or 'none installed'})")
     return entries[name]
