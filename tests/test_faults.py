@@ -129,7 +129,8 @@ def test_the_lock_of_a_killed_process_does_not_block(tmp_path):
 def _shelf_plugin(tmp_path, marker):
     entries = tmp_path / "entries"
     shutil.copytree(shelf()["dcgan-mnist"].folder, entries / "their-mnist")
-    return make_distribution(tmp_path / "site", "theirshelf", "1.0", {"ganzoo.zoo": {"theirs": "theirshelf_mod:ENTRIES"}},
+    return make_distribution(tmp_path / "site", "theirshelf", "1.0",
+                             {"ganzoo.zoo": {"theirs": "theirshelf_mod:ENTRIES"}},
                              {"theirshelf_mod": f"open({str(marker)!r}, 'w').close()\nENTRIES = {str(entries)!r}\n"})
 
 
@@ -137,7 +138,8 @@ def _shelf_plugin(tmp_path, marker):
 def test_shelf_entries_of_an_excluded_distribution_never_run(tmp_path, env):
     marker = tmp_path / "imported"
     site = _shelf_plugin(tmp_path, marker)
-    for command in (["zoo"], ["zoo", "show", "their-mnist"], ["sample", "zoo:their-mnist", "-o", str(tmp_path / "g.png")]):
+    for command in (["zoo"], ["zoo", "show", "their-mnist"],
+                    ["sample", "zoo:their-mnist", "-o", str(tmp_path / "g.png")]):
         result = run_cli(*command, env={**pythonpath_with(site), **env})
         assert not marker.exists(), command
         assert "their-mnist" not in result.stdout
@@ -147,8 +149,9 @@ def test_shelf_entries_of_an_excluded_distribution_never_run(tmp_path, env):
 
 
 def test_a_plugin_that_exits_at_import_is_a_broken_plugin(tmp_path, tiny_npz):
-    site = make_distribution(tmp_path / "site", "quitter", "0.1", {"ganzoo.generators": {"quit": "quitter_mod:build"},
-                                                                   "ganzoo.discriminators": {"quit": "quitter_mod:build"}},
+    entry = {"quit": "quitter_mod:build"}
+    site = make_distribution(tmp_path / "site", "quitter", "0.1",
+                             {"ganzoo.generators": entry, "ganzoo.discriminators": entry},
                              {"quitter_mod": "import sys\nsys.exit(0)\n"})
     env = pythonpath_with(site)
     checked = run_cli("list", "--check", env=env)

@@ -199,7 +199,10 @@ def test_resume_from_a_damaged_checkpoint_is_a_clear_error(tiny_npz, tmp_path):
     (run / "checkpoints" / "ckpt-00000002.npz").write_bytes(b"damaged by hand")
     refused = run_cli("train", "--resume", "--run-dir", str(run), "--epochs", "2")
     assert refused.returncode == 2
-    assert refused.stderr.strip().splitlines()[-1].startswith(f"error: cannot resume from {run}/checkpoints/ckpt-00000002.npz")
+    assert refused.stderr.strip().splitlines()[-1] == (
+        f"error: no usable checkpoint in {run}/checkpoints: every one is damaged (move them away to start the run "
+        "again from step 0)")
+    assert (run / "checkpoints" / "ckpt-00000002.npz").read_bytes() == b"damaged by hand"
 
 
 def test_eval_every_records_metrics_and_keeps_the_best_checkpoint(tmp_path):

@@ -22,10 +22,22 @@ def sample_onnx(model: str, output: str, *, n: int, seed: int, batch_size: int, 
     from ganzoo_runtime.progress import ProgressLine
     from ganzoo_runtime.sampling import sample_to_path
 
-    generator = OnnxGenerator(model, device)
+    generator = OnnxGenerator(_shelf_file(model), device)
     what = sample_to_path(generator.generate, generator.info, output, n=n, seed=seed, batch_size=batch_size,
                           label=label, on_progress=ProgressLine(n))
     return f"wrote {what} to {output} (onnxruntime on {generator.device})"
+
+
+def _shelf_file(model: str) -> str:
+    """``zoo:NAME`` -> the shelf entry's file, where ganzoo itself is installed (the shelf ships with it)."""
+    if not model.startswith("zoo:"):
+        return model
+    try:
+        from ganzoo.zoo.shelf import resolve_source
+    except ImportError:
+        raise UserError(f"{model}: zoo: names need ganzoo itself (pip install ganzoo); this runtime alone reads "
+                        ".onnx files") from None
+    return str(resolve_source(model))
 
 
 def _int_at_least(minimum: int):

@@ -12,11 +12,14 @@ from ganzoo_runtime.providers import DEVICES
 
 from ganzoo.cli.weights_option import ema_option
 
+MAX_SAMPLES = 200_000
+
 
 @click.command("eval")
 @click.argument("source", type=click.Path(path_type=Path), metavar="(RUN | MODEL.onnx | zoo:NAME)")
 @click.option("--dataset", "-d", default="mnist", show_default=True, metavar="NAME", help="The reference images.")
-@click.option("-n", type=click.IntRange(min=2), default=5000, show_default=True, help="Generated images to score.")
+@click.option("-n", type=click.IntRange(min=2, max=MAX_SAMPLES), default=5000, show_default=True,
+              help=f"Generated images to score (at most {MAX_SAMPLES:,}: they are held in memory).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the latents, the reference subsets and KID's subsets.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=250, show_default=True,

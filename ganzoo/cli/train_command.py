@@ -32,8 +32,8 @@ BETA = click.FloatRange(min=0, max=1, max_open=True)
 @click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path),
               help="The run directory itself (default: runs/<arch>-<dataset>-<time>).")
 @click.option("--resume", is_flag=True, help="Continue the run in --run-dir from its last checkpoint.")
-@click.option("--recipe", metavar="NAME", help="Take every setting from a recipe (see `ganzoo recipes`); "
-              "options given here override it.")
+@click.option("--recipe", metavar="NAME", help="Take every setting from a recipe (see `ganzoo recipes`) or from "
+              "your own .toml file; options given here override it.")
 @click.option("--r1", type=click.FloatRange(min=0), metavar="GAMMA",
               help="R1 penalty on the discriminator, GAMMA/2 * E||grad D(real)||^2, with any loss (default off).")
 @click.option("--eval-every", type=POSITIVE_INT, metavar="N",

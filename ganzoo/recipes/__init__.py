@@ -1,4 +1,5 @@
-"""Training recipes: small versioned TOML files that fix every setting of a run (``ganzoo train --recipe NAME``).
+"""Training recipes: small versioned TOML files that fix every setting of a run (``ganzoo train --recipe NAME``,
+or ``--recipe PATH.toml`` for one of your own).
 
 A recipe has a ``[recipe]`` table (``name``, ``version``, ``description``) and
 a ``[train]`` table with the generator, discriminator, loss, dataset, every
@@ -8,7 +9,9 @@ hyperparameter and the seed. Command-line options override a recipe's values.
 from __future__ import annotations
 
 import importlib.resources
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import UserError
@@ -35,6 +38,8 @@ class Recipe:
         return f"{self.name}@{self.version}"
 
 
+_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
 #: Where the recipe files are: this package's folder.
 RECIPES = importlib.resources.files(__name__)
 
@@ -44,22 +49,31 @@ def recipe_names() -> list[str]:
 
 
 def load_recipe(name: str) -> Recipe:
-    """The recipe ``name``; a one-line error naming the valid ones if there is none, or what is wrong with it."""
-    if name not in recipe_names():
-        raise UserError(f"unknown recipe '{name}' (valid: {', '.join(recipe_names())})")
+    """The recipe ``name`` (shipped), or in the file ``name`` when it ends in ``.toml`` (your own); a one-line
+    error naming the valid ones if there is none, or saying what is wrong with it."""
+    if name.endswith(".toml"):
+        source, expected_name = Path(name), None
+    elif name in recipe_names():
+        source, expected_name = RECIPES.joinpath(f"{name}.toml"), name
+    else:
+        raise UserError(f"unknown recipe '{name}' (valid: {', '.join(recipe_names())}, or a .toml file)")
     try:
-        data = tomllib.loads(RECIPES.joinpath(f"{name}.toml").read_text())
+        data = tomllib.loads(source.read_text())
+    except FileNotFoundError:
+        raise UserError(f"recipe {name}: no such file") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise UserError(f"recipe {name} cannot be read: {error}") from None
+        raise UserError(f"recipe {name} cannot be read: {getattr(error, 'strerror', None) or error}") from None
     head, train = data.get("recipe"), data.get("train")
     if not isinstance(head, dict) or not isinstance(train, dict):
         raise UserError(f"recipe {name} needs a [recipe] and a [train] table")
-    if head.get("name") != name:
-        raise UserError(f"recipe {name}: [recipe] name is {head.get('name')!r}, not {name!r} (its file name)")
+    label = head.get("name")
+    if not isinstance(label, str) or not _NAME.match(label) or (expected_name and label != expected_name):
+        raise UserError(f"recipe {name}: [recipe] name is {label!r}; it must be "
+                        + (f"{expected_name!r}, its file name" if expected_name else "lowercase letters, digits and -"))
     version = head.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise UserError(f"recipe {name}: version {version!r} is not a positive integer")
-    return Recipe(name, version, str(head.get("description", "")), _checked(name, train))
+    return Recipe(label, version, str(head.get("description", "")), _checked(name, train))
 
 
 def _checked(name: str, train: dict[str, Any]) -> dict[str, Any]:

@@ -64,6 +64,16 @@ def latest_checkpoint(folder: Path) -> Path | None:
     return None
 
 
+def usable_checkpoint(folder: Path) -> Path | None:
+    """:func:`latest_checkpoint`, or a one-line error when there are checkpoints but every one is damaged
+    (resuming from step 0 instead would quietly throw the run away)."""
+    checkpoint = latest_checkpoint(folder)
+    if checkpoint is None and list_checkpoints(folder):
+        raise CheckpointError(f"no usable checkpoint in {folder}: every one is damaged (move them away to start "
+                              "the run again from step 0)")
+    return checkpoint
+
+
 def set_aside_damaged(folder: Path) -> list[Path]:
     """Rename damaged checkpoints to ``*.damaged`` (kept for inspection, never loaded, never pruned)."""
     moved = []
@@ -96,8 +106,9 @@ def _reading(path: Path):
         with np.load(path) as data:
             yield data
     except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
-        raise CheckpointError(f"cannot resume from {path}: {str(error) or type(error).__name__} (move it away to resume "
-                              "from the one before it)") from None
+        reason = str(error) or type(error).__name__
+        raise CheckpointError(f"cannot resume from {path}: {reason} (move it away to resume from the one before "
+                              "it)") from None
 
 
 def read_info(path: Path) -> CheckpointInfo:

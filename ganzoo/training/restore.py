@@ -10,7 +10,7 @@ from typing import Any
 from ganzoo import discovery, models
 from ganzoo.errors import UserError
 from ganzoo.settings import TrainConfig, load_config
-from ganzoo.training.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint
+from ganzoo.training.checkpoint import load_checkpoint, usable_checkpoint
 from ganzoo.training.run_directory import RunDirectory
 
 
@@ -39,9 +39,7 @@ def load_trained_generator(path: Path, ema: bool = True) -> TrainedGenerator:
     if not is_run_directory(run.path):
         raise UserError(f"{run.path} is not a run directory (it has no config.json)")
     config = load_config(run.config)
-    checkpoint = latest_checkpoint(run.checkpoints)
-    if checkpoint is None and list_checkpoints(run.checkpoints):
-        raise UserError(f"run {run.path} has no usable checkpoint: every one in {run.checkpoints} is damaged")
+    checkpoint = usable_checkpoint(run.checkpoints)
     if checkpoint is None:
         raise UserError(f"run {run.path} has no checkpoint yet: train it for at least one epoch "
                         f"(ganzoo train --resume --run-dir {run.path})")

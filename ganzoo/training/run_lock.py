@@ -42,12 +42,13 @@ def _try_lock(fd: int) -> bool:
         return False
 
 
-def _holder(run: RunDirectory) -> str:
+def _in_use(run: RunDirectory) -> RunInUseError:
     try:
         record = json.loads(run.lock_file.read_text())
-        return f"pid {int(record['pid'])} on {record['host']}, since {record['since']}"
+        holder = f"pid {int(record['pid'])} on {record['host']}, since {record['since']}"
     except (OSError, ValueError, KeyError, TypeError):
-        return "another process"
+        holder = "another process"
+    return RunInUseError(f"{run.path} is in use by another ganzoo train ({holder}): wait for it to end, or stop it")
 
 
 @contextlib.contextmanager
@@ -57,12 +58,11 @@ def run_lock(run: RunDirectory) -> Iterator[None]:
     fd = os.open(run.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         if not _try_lock(fd):
-            raise RunInUseError(f"{run.path} is in use by another ganzoo train ({_holder(run)}): wait for it to "
-                                "end, or stop it")
+            raise _in_use(run)
         record = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
                              "since": time.strftime("%Y-%m-%d %H:%M:%S")}).encode()
         os.ftruncate(fd, 0)
-        os.pwrite(fd, record, 0) if hasattr(os, "pwrite") else os.write(fd, record)
+        os.write(fd, record)
         yield
     finally:
         os.close(fd)  # closing releases the lock
@@ -70,13 +70,12 @@ def run_lock(run: RunDirectory) -> Iterator[None]:
 
 def check_not_in_use(run: RunDirectory) -> None:
     """Refuse early, before any model is built, when another process holds the run's lock."""
-    if not run.lock_file.is_file():
-        return
-    with contextlib.suppress(OSError):
+    try:
         fd = os.open(run.lock_file, os.O_RDWR)
-        try:
-            if not _try_lock(fd):
-                raise RunInUseError(f"{run.path} is in use by another ganzoo train ({_holder(run)}): wait for it "
-                                    "to end, or stop it")
-        finally:
-            os.close(fd)
+    except OSError:  # no lock file (a new run), or none that could be held
+        return
+    try:
+        if not _try_lock(fd):
+            raise _in_use(run)
+    finally:
+        os.close(fd)

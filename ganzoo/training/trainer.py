@@ -26,7 +26,7 @@ from ganzoo.datasets import as_arrays, open_dataset
 from ganzoo.errors import UserError
 from ganzoo.interfaces import TrainingDefaults
 from ganzoo.settings import TrainConfig
-from ganzoo.training.checkpoint import latest_checkpoint, read_info, set_aside_damaged
+from ganzoo.training.checkpoint import latest_checkpoint, read_info, set_aside_damaged, usable_checkpoint
 from ganzoo.training.metrics_file import read_metrics, truncate_metrics
 from ganzoo.training.run_directory import RunDirectory, default_run_path
 from ganzoo.training.run_lock import check_not_in_use, run_lock
@@ -128,7 +128,7 @@ def _prepare_resume(request: TrainRequest) -> tuple[TrainConfig, RunDirectory, A
         raise UserError(f"cannot resume {run.path}: options contradict its config.json ("
                         + "; ".join(differences) + ")")
     epochs = request.options.get("epochs") or stored.epochs
-    checkpoint = latest_checkpoint(run.checkpoints)
+    checkpoint = usable_checkpoint(run.checkpoints)
     completed = read_info(checkpoint).epoch if checkpoint is not None else 0
     if completed > epochs:
         raise UserError(f"cannot resume {run.path} with --epochs {epochs}: it has completed {completed} epochs")
@@ -163,6 +163,7 @@ def _claim(run: RunDirectory, config: TrainConfig) -> None:
                      if f.name not in settings.RESUMABLE_CHANGES and getattr(stored, f.name) != getattr(config, f.name)]
         if differing:
             raise UserError(f"{run.path} already holds another run (its {', '.join(differing)} differ)")
+        usable_checkpoint(run.checkpoints)  # refuses when every checkpoint is damaged
         for path in set_aside_damaged(run.checkpoints):
             log.info("set %s aside", path)
     else:
@@ -214,19 +215,12 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
     ``extra_callbacks`` (Keras callbacks) run after ganzoo's own, checkpoint included.
     """
     import keras
-    import tensorflow as tf
-    from ganzoo_runtime.latents import latent_vectors
 
-    from ganzoo.training import callbacks as cb
     from ganzoo.training import precision
-    from ganzoo.training.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
     from ganzoo.training.distribution import make_strategy, worker_index
-    from ganzoo.training.pipeline import steps_per_epoch, training_batches
-    from ganzoo.training.strategy_loop import fit_with_strategy
 
     strategy = make_strategy(config.strategy, config.devices)  # first: before TensorFlow's runtime starts
     worker = worker_index() if config.strategy == "multiworker" else 0
-    chief = worker == 0
     if config.batch_size % strategy.num_replicas_in_sync:
         raise UserError(f"batch size {config.batch_size} does not split evenly over "
                         f"{strategy.num_replicas_in_sync} replicas: choose a multiple of "
@@ -240,84 +234,121 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
     with strategy.scope(), precision.policy(config.precision):
         gan = _build_gan(config, spec, has_labels=all_labels is not None)
     gan.built = True  # its parts are built; fit() under a strategy would otherwise try to call the GAN itself
-    # Only now that the models build and the data fits is anything written, under the run's lock.
-    with run_lock(run) if chief else contextlib.nullcontext():
-        if chief:
+    # Only now that the models build and the data fits is anything written, under the run's lock; in a
+    # multi-worker run only the chief (worker 0) writes the run directory.
+    with run_lock(run) if worker == 0 else contextlib.nullcontext():
+        if worker == 0:
             _claim(run, config)
-        labels = all_labels if gan.conditional else None
         if on_start:
             on_start()
+        data = _Data(source, all_labels if gan.conditional else None, dataset.info.size, spec)
+        return _fit(gan, strategy, config, run, data, worker, verbose, extra_callbacks)
 
-        checkpoint, info = latest_checkpoint(run.checkpoints), None
-        if checkpoint is not None:
-            info = load_checkpoint(checkpoint, gan.checkpoint_variables())
-            log.info("resuming %s from %s (step %d, epoch %d)", run.path, checkpoint.name, info.step, info.epoch)
-        spe = steps_per_epoch(dataset.info.size, config.batch_size)
-        start_step = gan.step
-        if start_step >= config.epochs * spe:
-            log.info("nothing to train: the run has completed its %d epochs (pass --epochs to extend it)", config.epochs)
-            return _finish(gan, run, config, spe, worker)
 
-        stop, throughput = cb.GracefulStop(spe), cb.Throughput(config.batch_size)
-        callbacks = [stop, throughput, cb.StopOnNonFinite()]
-        if info is not None and info.partial and start_step % spe:
-            callbacks.append(cb.ResumedEpoch(info.partial, throughput))
-        if chief:  # in a multi-worker run, only the chief writes the run directory
-            truncate_metrics(run.metrics, start_step // spe)
-            callbacks += [*([cb.QualityMetrics(_reference_images(source), config)] if config.eval_every else []),
-                          cb.SampleGrid(run, latent_vectors(config.seed + GRID_SEED_OFFSET, GRID_SIZE,
-                                                            config.latent_dim),
-                                        spec.num_classes if gan.conditional else 0),
-                          cb.MetricsCSV(run),
-                          keras.callbacks.TensorBoard(str(run.tensorboard), write_graph=False),
-                          cb.CheckpointWriter(run), *extra_callbacks]
+@dataclass(frozen=True)
+class _Data:
+    source: Any  # the images in memory, or StreamedImages
+    labels: Any  # for a conditional GAN, else None
+    size: int
+    spec: Any  # ImageSpec
 
-        def fit(batches, **kwargs):
-            if config.strategy == "multiworker":
-                fit_with_strategy(gan, strategy, batches, callbacks=callbacks, verbose=verbose, **kwargs)
-            else:
-                gan.fit(batches, callbacks=callbacks, verbose=verbose, shuffle=False, **kwargs)
 
-        previous = {sig: signal.signal(sig, stop.request) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
+def _fit(gan, strategy, config: TrainConfig, run: RunDirectory, data: _Data, worker: int, verbose: int,
+         extra_callbacks: Sequence[Any]) -> TrainResult:
+    """Restore the newest checkpoint, train the epochs left, and finish (or save on Ctrl-C)."""
+    import tensorflow as tf
+
+    from ganzoo.training import callbacks as cb
+    from ganzoo.training.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
+    from ganzoo.training.pipeline import steps_per_epoch, training_batches
+    from ganzoo.training.strategy_loop import fit_with_strategy
+
+    checkpoint, info = latest_checkpoint(run.checkpoints), None
+    if checkpoint is not None:
+        info = load_checkpoint(checkpoint, gan.checkpoint_variables())
+        log.info("resuming %s from %s (step %d, epoch %d)", run.path, checkpoint.name, info.step, info.epoch)
+    spe = steps_per_epoch(data.size, config.batch_size)
+    start_step = gan.step
+    if start_step >= config.epochs * spe:
+        log.info("nothing to train: the run has completed its %d epochs (pass --epochs to extend it)", config.epochs)
+        return _finish(gan, run, config, spe, worker)
+
+    stop, throughput = cb.GracefulStop(spe), cb.Throughput(config.batch_size)
+    callbacks = [stop, throughput, cb.StopOnNonFinite()]
+    if info is not None and info.partial and start_step % spe:
+        callbacks.append(cb.ResumedEpoch(info.partial, throughput))
+    if worker == 0:
+        truncate_metrics(run.metrics, start_step // spe)
+        callbacks += [*_writers(gan, config, run, data), *extra_callbacks]
+
+    def fit(batches, **kwargs):
+        if config.strategy == "multiworker":
+            fit_with_strategy(gan, strategy, batches, callbacks=callbacks, verbose=verbose, **kwargs)
+        else:
+            gan.fit(batches, callbacks=callbacks, verbose=verbose, shuffle=False, **kwargs)
+
+    try:
+        with _signals_to(stop):
             first_epoch, skip = divmod(start_step, spe)
             if skip:  # resumed mid-epoch: finish that epoch first, without the batches already trained on
-                fit(training_batches(source, config.batch_size, config.seed, first_epoch, skip, labels),
+                fit(training_batches(data.source, config.batch_size, config.seed, first_epoch, skip, data.labels),
                     epochs=first_epoch + 1, initial_epoch=first_epoch, steps_per_epoch=spe - skip)
                 first_epoch += 1
             if first_epoch < config.epochs and not stop.requested:
-                fit(training_batches(source, config.batch_size, config.seed, first_epoch, labels=labels),
+                fit(training_batches(data.source, config.batch_size, config.seed, first_epoch, labels=data.labels),
                     epochs=config.epochs, initial_epoch=first_epoch, steps_per_epoch=spe)
-        except KeyboardInterrupt:  # a second Ctrl-C: stopped at once, mid-step; the last checkpoint stays
-            last = latest_checkpoint(run.checkpoints)
-            step = read_info(last).step if last else 0
-            raise TrainingInterrupted(TrainResult(run, config, step, step // spe), saved=False) from None
-        except cb.NonFiniteLossError as error:
-            raise TrainingDiverged(f"{error}; training stopped, {_kept(run)}") from None
-        except tf.errors.OpError:
-            failure = getattr(source, "failure", None)  # a streamed image that could not be read
-            if failure is None:
-                raise
-            raise UserError(f"{failure}; training stopped, {_kept(run)}") from None
-        except SystemExit as error:  # from plugin code that the training step called (a loss, a model)
-            raise UserError(f"training stopped: code it called exited (sys.exit({error.code!r})); the loss "
-                            f"{config.loss} or the models {config.generator}/{config.discriminator} may be broken: "
-                            f"see `ganzoo list --check`; {_kept(run)}") from None
-        except OSError as error:
-            if error.errno not in DISK_FULL:
-                raise
-            raise UserError(f"no space left on the device to write {error.filename or run.path}; training stopped, "
-                            f"{_kept(run)}: free some space, then resume") from None
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-        if stop.requested:  # Ctrl-C or SIGTERM: the step in progress finished; keep it
-            if chief:
-                partial = cb.partial_epoch(gan, throughput) if gan.step % spe else None
-                save_checkpoint(run.checkpoints, gan.checkpoint_variables(),
-                                CheckpointInfo(gan.step, gan.step // spe, partial))
-            raise TrainingInterrupted(TrainResult(run, config, gan.step, gan.step // spe))
-        return _finish(gan, run, config, spe, worker)
+    except KeyboardInterrupt:  # a second Ctrl-C: stopped at once, mid-step; the last checkpoint stays
+        last = latest_checkpoint(run.checkpoints)
+        step = read_info(last).step if last else 0
+        raise TrainingInterrupted(TrainResult(run, config, step, step // spe), saved=False) from None
+    except cb.NonFiniteLossError as error:
+        raise TrainingDiverged(f"{error}; training stopped, {_kept(run)}") from None
+    except tf.errors.OpError:
+        failure = getattr(data.source, "failure", None)  # a streamed image that could not be read
+        if failure is None:
+            raise
+        raise UserError(f"{failure}; training stopped, {_kept(run)}") from None
+    except SystemExit as error:  # from plugin code that the training step called (a loss, a model)
+        raise UserError(f"training stopped: code it called exited (sys.exit({error.code!r})); the loss "
+                        f"{config.loss} or the models {config.generator}/{config.discriminator} may be broken: "
+                        f"see `ganzoo list --check`; {_kept(run)}") from None
+    except OSError as error:
+        if error.errno not in DISK_FULL:
+            raise
+        raise UserError(f"no space left on the device to write {error.filename or run.path}; training stopped, "
+                        f"{_kept(run)}: free some space, then resume") from None
+    if stop.requested:  # Ctrl-C or SIGTERM: the step in progress finished; keep it
+        if worker == 0:
+            partial = cb.partial_epoch(gan, throughput) if gan.step % spe else None
+            save_checkpoint(run.checkpoints, gan.checkpoint_variables(),
+                            CheckpointInfo(gan.step, gan.step // spe, partial))
+        raise TrainingInterrupted(TrainResult(run, config, gan.step, gan.step // spe))
+    return _finish(gan, run, config, spe, worker)
+
+
+def _writers(gan, config: TrainConfig, run: RunDirectory, data: _Data) -> list:
+    """The callbacks that write the run directory, in the order callbacks.py explains."""
+    import keras
+    from ganzoo_runtime.latents import latent_vectors
+
+    from ganzoo.training import callbacks as cb
+
+    grid = cb.SampleGrid(run, latent_vectors(config.seed + GRID_SEED_OFFSET, GRID_SIZE, config.latent_dim),
+                         data.spec.num_classes if gan.conditional else 0)
+    quality = [cb.QualityMetrics(_reference_images(data.source), config)] if config.eval_every else []
+    return [*quality, grid, cb.MetricsCSV(run), keras.callbacks.TensorBoard(str(run.tensorboard), write_graph=False),
+            cb.CheckpointWriter(run)]
+
+
+@contextlib.contextmanager
+def _signals_to(stop):
+    """Ctrl-C and SIGTERM become requests to ``stop`` (a GracefulStop) while training runs."""
+    previous = {sig: signal.signal(sig, stop.request) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _kept(run: RunDirectory) -> str:
