@@ -403,3 +403,51 @@ def test_an_end_of_file_inside_a_command_is_no_ctrl_c(monkeypatch, cli):
     monkeypatch.setattr("ganzoo.zoo.shelf.scan_shelf", read_past_the_end)
     with pytest.raises(RuntimeError, match="unexpected end of file"):  # a bug: a traceback and exit 1, not 130
         cli("zoo")
+
+
+def test_a_ctrl_c_that_a_library_wrapped_is_still_ctrl_c(monkeypatch, cli):
+    def import_interrupted():
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as error:
+            raise ImportError("cannot import name 'pywrap_tensorflow'") from error
+    monkeypatch.setattr("ganzoo.zoo.shelf.scan_shelf", import_interrupted)
+    code, _, err = cli("zoo")
+    assert code == 130 and err.strip() == "aborted"
+
+
+# --- huge -n: streamed, bounded, refused only when the disk cannot hold it ---------------------------------------
+
+
+def test_huge_n_is_refused_only_for_what_cannot_fit(tmp_path):
+    from ganzoo_runtime.cli import main as sample_main
+
+    model = str(shelf()["dcgan-mnist"].model)
+    for output, fragment in (("g.npy", "not enough disk space"), ("pngs", "not enough disk space"),
+                             ("g.png", "too many for one .png"), ("g.gif", "too many for one .gif")):
+        assert sample_main([model, "-n", str(10**12), "-o", str(tmp_path / output)]) == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_streamed_outputs_hold_the_same_images_as_one_batch(tmp_path):
+    from PIL import Image
+
+    from ganzoo_runtime.latents import latent_vectors
+    from ganzoo_runtime.model import OnnxGenerator
+    from ganzoo_runtime.sampling import sample_to_path, to_display
+
+    generator = OnnxGenerator(shelf()["dcgan-mnist"].model, "cpu")
+    calls = []
+
+    def generate(z, labels):
+        calls.append(len(z))
+        return generator.generate(z, labels)
+    whole = generator.generate(latent_vectors(7, 70, generator.info.latent_dim))
+    sample_to_path(generate, generator.info, tmp_path / "a.npy", n=70, seed=7, batch_size=16)
+    assert calls == [16, 16, 16, 16, 6]
+    np.testing.assert_allclose(np.load(tmp_path / "a.npy"), whole, atol=1e-6)
+    sample_to_path(generate, generator.info, tmp_path / "pngs", n=70, seed=7, batch_size=16)
+    files = sorted((tmp_path / "pngs").iterdir())
+    assert [p.name for p in files[:2]] == ["00000.png", "00001.png"] and len(files) == 70
+    with Image.open(files[69]) as last:
+        np.testing.assert_array_equal(np.asarray(last)[..., None], to_display(whole, generator.info)[69])

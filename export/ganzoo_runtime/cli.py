@@ -6,6 +6,7 @@ Takes the same options as ``ganzoo sample`` does for ``.onnx`` files.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from typing import Optional, Sequence
 
@@ -94,7 +95,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def run() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    code = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the work is done: a late Ctrl-C must not turn it into a failure
+    sys.exit(code)
 
 
 if __name__ == "__main__":

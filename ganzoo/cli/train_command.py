@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from pathlib import Path
 
 import click
 
+
+class FiniteFloatRange(click.FloatRange):
+    """A FloatRange that also refuses nan and inf (``nan > 0`` is False, so a plain range lets it through)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{number} is not a finite number", param, ctx)
+        return number
+
+
 POSITIVE_INT = click.IntRange(min=1)
-POSITIVE_FLOAT = click.FloatRange(min=0, min_open=True)
-BETA = click.FloatRange(min=0, max=1, max_open=True)
+POSITIVE_FLOAT = FiniteFloatRange(min=0, min_open=True)
+BETA = FiniteFloatRange(min=0, max=1, max_open=True)
 
 
 @click.command("train")
@@ -34,7 +46,7 @@ BETA = click.FloatRange(min=0, max=1, max_open=True)
 @click.option("--resume", is_flag=True, help="Continue the run in --run-dir from its last checkpoint.")
 @click.option("--recipe", metavar="NAME", help="Take every setting from a recipe (see `ganzoo recipes`) or from "
               "your own .toml file; options given here override it.")
-@click.option("--r1", type=click.FloatRange(min=0), metavar="GAMMA",
+@click.option("--r1", type=FiniteFloatRange(min=0), metavar="GAMMA",
               help="R1 penalty on the discriminator, GAMMA/2 * E||grad D(real)||^2, with any loss (default off).")
 @click.option("--eval-every", type=POSITIVE_INT, metavar="N",
               help="Quality metrics (FID, KID, …) after epoch 1, every N epochs and the last; keeps the "
@@ -47,7 +59,7 @@ BETA = click.FloatRange(min=0, max=1, max_open=True)
 @click.option("--precision", type=click.Choice(["float32", "mixed_float16", "mixed_bfloat16"]),
               help="Keras dtype policy of the models (default float32); variables, images and losses stay float32.")
 @click.option("--jit/--no-jit", default=None, help="XLA-compile the training step (default off).")
-@click.option("--ema", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True), metavar="DECAY",
+@click.option("--ema", type=FiniteFloatRange(min=0, max=1, min_open=True, max_open=True), metavar="DECAY",
               help="Keep an exponential moving average of the generator's weights (e.g. 0.999); samples, export "
                    "and evaluation then use it unless given --no-ema.")
 def train_command(architecture, dataset, epochs, batch_size, lr, beta_1, beta_2, latent_dim, loss, generator,

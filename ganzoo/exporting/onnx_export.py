@@ -29,6 +29,7 @@ from ganzoo.exporting import ExportVerificationError
 from ganzoo.exporting.batch_dispatch import DISPATCH_NODE, dispatch_by_batch
 from ganzoo.exporting.subpixel import rewrite_conv_transposes
 from ganzoo.exporting.winograd import MIN_BATCH, rewrite_convolutions
+from ganzoo.interrupts import deferred_ctrl_c
 from ganzoo.training.restore import TrainedGenerator
 from ganzoo_runtime.atomic import atomic_path
 from ganzoo_runtime.latents import latent_vectors
@@ -96,16 +97,17 @@ def export_onnx(trained: TrainedGenerator, output: Path, options: OnnxOptions = 
     if not output.parent.is_dir():
         raise UserError(f"cannot write {output}: no such directory {output.parent}")
     info = generator_info(trained, options)
-    model = to_onnx(trained, options, info, subpixel)
-    try:
-        difference = verify(model, trained, options, info)
-    except ExportVerificationError as error:
-        if not uses_winograd(model):
-            raise
-        log.warning("the Winograd form failed verification (%s); exporting direct convolutions only", error)
-        options = dataclasses.replace(options, winograd=False)
+    with deferred_ctrl_c():  # Ctrl-C stops the export before anything is written
         model = to_onnx(trained, options, info, subpixel)
-        difference = verify(model, trained, options, info)
+        try:
+            difference = verify(model, trained, options, info)
+        except ExportVerificationError as error:
+            if not uses_winograd(model):
+                raise
+            log.warning("the Winograd form failed verification (%s); exporting direct convolutions only", error)
+            options = dataclasses.replace(options, winograd=False)
+            model = to_onnx(trained, options, info, subpixel)
+            difference = verify(model, trained, options, info)
     try:
         with atomic_path(output) as tmp:
             tmp.write_bytes(model.SerializeToString())

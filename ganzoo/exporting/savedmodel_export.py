@@ -9,6 +9,7 @@ import numpy as np
 from ganzoo.errors import UserError
 from ganzoo.exporting import ExportVerificationError
 from ganzoo.exporting.onnx_export import PARITY_BATCHES, PARITY_SEED
+from ganzoo.interrupts import deferred_ctrl_c
 from ganzoo.training.restore import TrainedGenerator
 from ganzoo_runtime.atomic import staging_folder
 from ganzoo_runtime.latents import latent_vectors
@@ -25,7 +26,8 @@ def export_savedmodel(trained: TrainedGenerator, output: Path) -> float:
     if not output.parent.is_dir():
         raise UserError(f"cannot write {output}: no such directory {output.parent}")
     try:
-        with staging_folder(output) as staging:  # complete, or absent: a kill leaves no half-written model
+        # Complete or absent: a kill leaves no half-written model, Ctrl-C stops before the rename.
+        with staging_folder(output) as staging, deferred_ctrl_c():
             trained.generator.export(str(staging), format="tf_saved_model", verbose=False)
             served = tf.saved_model.load(str(staging))
             largest = 0.0
@@ -37,4 +39,7 @@ def export_savedmodel(trained: TrainedGenerator, output: Path) -> float:
                 raise ExportVerificationError(f"the SavedModel differs from Keras by {largest:.3g}")
     except OSError as error:
         raise UserError(f"cannot write {output}: {error.strerror or error}") from None
+    except (tf.errors.ResourceExhaustedError, tf.errors.PermissionDeniedError) as error:  # TensorFlow's own writes
+        reason = "No space left on device" if "No space left" in error.message else error.message.splitlines()[0]
+        raise UserError(f"cannot write {output}: {reason}") from None
     return largest

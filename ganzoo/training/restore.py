@@ -9,6 +9,7 @@ from typing import Any
 
 from ganzoo import discovery, models
 from ganzoo.errors import UserError
+from ganzoo.interrupts import deferred_ctrl_c
 from ganzoo.settings import TrainConfig, load_config
 from ganzoo.training.checkpoint import load_checkpoint, usable_checkpoint
 from ganzoo.training.run_directory import RunDirectory
@@ -45,7 +46,8 @@ def load_trained_generator(path: Path, ema: bool = True) -> TrainedGenerator:
                         f"(ganzoo train --resume --run-dir {run.path})")
     plugin = discovery.find_plugin("ganzoo.generators", config.generator)
     factory = discovery.load_plugin(plugin)
-    generator = models.build_generator(plugin, factory, config.image_spec, config.latent_dim)
+    with deferred_ctrl_c():  # building traces Keras layers, which can swallow a KeyboardInterrupt
+        generator = models.build_generator(plugin, factory, config.image_spec, config.latent_dim)
     weights = "ema" if ema and config.ema else "raw"
     info = load_checkpoint(checkpoint, generator.variables, part="trailing" if weights == "ema" else "leading")
     return TrainedGenerator(generator, config, info.step, run, factory, weights)

@@ -100,8 +100,8 @@ def prepare(request: TrainRequest) -> tuple[TrainConfig, RunDirectory, Any]:
     if not request.dataset:
         raise UserError("missing --dataset (for example --dataset mnist)")
     run = RunDirectory(request.run_dir or default_run_path(request.architecture, request.dataset))
+    check_not_in_use(run)  # first: a run being written also holds a config.json
     _check_fresh(run)
-    check_not_in_use(run)
     config, dataset = _resolve(request)
     return config, run, dataset
 

@@ -45,8 +45,9 @@ def _entry_folders(broken: list[BrokenEntry]) -> list[tuple[Path, str]]:
         try:
             folders.append((Path(load_plugin(plugin)), plugin.distribution))
         except (PluginError, TypeError) as error:
+            cause = getattr(error, "error", error)  # what the plugin raised, for a BrokenPluginError
             broken.append(BrokenEntry(f"{plugin.name} (all its entries)", plugin.distribution,
-                                      str(getattr(error, "error", error))))
+                                      f"{type(cause).__name__}: {cause}"))
     return folders
 
 
