@@ -5,9 +5,9 @@ from __future__ import annotations
 from ganzoo import discovery
 from ganzoo.discovery import Plugin
 from ganzoo.errors import UserError
-from ganzoo.interfaces import ImageSpec
+from ganzoo.testing import SPECS
 
-PROBE_SPEC = ImageSpec(28, 28, 1)
+PROBE_SPEC = SPECS[0]  # the conformance kit's first spec: 28x28x1 with classes, so conditional models build too
 PROBE_LATENT_DIM = 100
 
 

@@ -49,6 +49,7 @@ def test_the_example_plugin_installs_lists_trains_and_passes_its_own_tests(examp
     assert "2 passed" in own_tests.stdout
 
 
+@pytest.mark.slow  # a real pip install; test_discovery and test_faults do the same with fake distributions
 def test_a_broken_installed_distribution_leaves_every_other_command_working(tmp_path, tiny_npz):
     source = tmp_path / "broken-src"
     (source / "ganzoo_broken").mkdir(parents=True)

@@ -84,6 +84,7 @@ def test_mirrored_on_two_cpu_devices_matches_one_device(tiny_npz, tmp_path):
         np.testing.assert_allclose(b, a, atol=1e-4)
 
 
+@pytest.mark.slow  # test_mirrored_on_two_cpu_devices_matches_one_device covers the same path, smaller
 def test_mirrored_dcgan_tracks_one_device_and_resumes_across_strategies(tiny_npz, tmp_path):
     """dcgan keeps the tutorial's layers: dropout masks are drawn per replica and BatchNorm normalises each
     replica's half batch, so the losses agree only to the extent that these differences allow (0.05 over
@@ -166,7 +167,7 @@ def test_multiworker_trains_on_two_processes_and_resumes_on_one_device(tiny_npz,
     assert [row["step"] for row in _metrics(run)] == ["2", "4"]
 
 
-@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+@pytest.mark.parametrize("precision", [pytest.param("mixed_bfloat16", marks=pytest.mark.slow), "mixed_float16"])
 def test_mixed_precision_trains_with_finite_losses_and_resumes(tiny_npz, tmp_path, precision):
     run, _ = _train(tmp_path, "run", "dcgan", "--dataset", f"npz:{tiny_npz}", *TINY, "--precision", precision)
     assert np.isfinite(_losses(run)).all()

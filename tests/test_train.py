@@ -205,6 +205,7 @@ def test_resume_from_a_damaged_checkpoint_is_a_clear_error(tiny_npz, tmp_path):
     assert (run / "checkpoints" / "ckpt-00000002.npz").read_bytes() == b"damaged by hand"
 
 
+@pytest.mark.slow  # three evaluations of 5,000 images; the fast suite evaluates once, on too few references
 def test_eval_every_records_metrics_and_keeps_the_best_checkpoint(tmp_path):
     from conftest import REPO
     with np.load(REPO / "ganzoo" / "datasets" / "data" / "mnist_5k.npz") as data:

@@ -53,3 +53,10 @@ def test_train_export_and_sample_a_label(tmp_path):
     evaluated = ganzoo("eval", str(tmp_path / "c.onnx"), "--dataset", "mnist-5k", "-n", "200", "--json")
     assert evaluated.returncode == 0, evaluated.stderr
     assert len(json.loads(evaluated.stdout)["coverage"]) == 10
+
+
+def test_list_check_builds_the_conditional_models():
+    checked = subprocess.run([sys.executable, "-m", "ganzoo", "list", "--check"], capture_output=True, text=True,
+                             env={**os.environ, "GANZOO_ALLOW_PLUGINS": "ganzoo-cdcgan"})
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.count("ganzoo-cdcgan 0.1.0  ok") == 2
