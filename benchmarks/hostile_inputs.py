@@ -702,16 +702,18 @@ def main() -> int:
         print("\n".join(c.name for c in selected))
         return 0
     print(f"{len(selected)} cases; building the shared run…", flush=True)
-    build_shared()
     started = time.perf_counter()
     failed = skipped = 0
-    with ThreadPoolExecutor(args.jobs) as pool:
-        for case, (verdict, problems, last) in zip(selected, pool.map(run_case, selected)):
-            failed += verdict == "FAILED"
-            skipped += verdict == "skipped"
-            print(f"{verdict:8}{case.name}" + (f"\n        {'; '.join(problems)}\n        last line: {last}"
-                                                 if verdict == "FAILED" else ""), flush=True)
-    shutil.rmtree(SHARED, ignore_errors=True)
+    try:
+        build_shared()
+        with ThreadPoolExecutor(args.jobs) as pool:
+            for case, (verdict, problems, last) in zip(selected, pool.map(run_case, selected)):
+                failed += verdict == "FAILED"
+                skipped += verdict == "skipped"
+                print(f"{verdict:8}{case.name}" + (f"\n        {'; '.join(problems)}\n        last line: {last}"
+                                                     if verdict == "FAILED" else ""), flush=True)
+    finally:
+        shutil.rmtree(SHARED, ignore_errors=True)
     print(f"{len(selected) - failed - skipped} passed, {failed} failed, {skipped} skipped "
           f"in {time.perf_counter() - started:.0f} s")
     return 1 if failed else 0

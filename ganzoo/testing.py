@@ -47,7 +47,8 @@ def check_architecture(name: str, workdir: Path, specs: Sequence[ImageSpec] = SP
 
 
 def check_loss(name: str) -> None:
-    """One training step of two tiny networks with the loss ``name``: finite losses, weights that move."""
+    """The loss ``name``: two scalar losses that depend on the logits, and one training step of two tiny
+    networks with finite losses."""
     import keras
 
     from ganzoo import discovery, models
@@ -58,8 +59,32 @@ def check_loss(name: str) -> None:
                                   keras.layers.Reshape(spec.shape)])
     discriminator = keras.Sequential([keras.Input(spec.shape), keras.layers.Flatten(), keras.layers.Dense(8),
                                       keras.layers.LeakyReLU(), keras.layers.Dense(1)])
+    _check_loss_values(name, loss, discriminator, spec)
     gan, logs = _one_step(generator, discriminator, loss, spec)
     _expect(all(np.isfinite(v) for v in logs.values()), f"loss {name}: non-finite losses after one step: {logs}")
+
+
+def _check_loss_values(name: str, loss, discriminator, spec: ImageSpec) -> None:
+    """Each loss is a scalar, and its gradient with respect to the logits is not zero (a loss that ignores
+    them, such as ``0 * mean(logits)``, trains nothing while reporting losses)."""
+    import keras
+    import tensorflow as tf
+
+    from ganzoo.interfaces import LossContext
+    rng = np.random.default_rng(2)
+    images = [tf.constant(rng.uniform(-1, 1, (BATCH, *spec.shape)), tf.float32) for _ in range(2)]
+    logits = [tf.constant(rng.standard_normal((BATCH, 1)), tf.float32) for _ in range(2)]
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(logits)
+        ctx = LossContext(*images, *logits, discriminator, seed_generator=keras.random.SeedGenerator(0))
+        values = {"discriminator": loss.discriminator_loss(ctx), "generator": loss.generator_loss(ctx)}
+    for which, value in values.items():
+        shape = tuple(keras.ops.shape(value))
+        _expect(shape == (), f"loss {name}: the {which} loss has shape {shape}, not a scalar (reduce it with a "
+                             "mean)")
+        gradients = [g for g in tape.gradient(value, logits) if g is not None]
+        _expect(any(float(tf.reduce_max(tf.abs(g))) > 0 for g in gradients),
+                f"loss {name}: the {which} loss does not depend on the discriminator's logits (zero gradient)")
 
 
 def _check_architecture_on(name: str, workdir: Path, spec: ImageSpec) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ganzoo import discovery
@@ -24,6 +26,26 @@ def test_loss_conforms(name):
 
 def test_the_fixture_is_available(ganzoo_conformance):
     ganzoo_conformance.loss("hinge")
+
+
+@pytest.mark.parametrize("module, body, message", [
+    ("constant_loss", "return 0.0 * keras.ops.mean(ctx.fake_logits)", "does not depend on the discriminator's logits"),
+    ("per_example_loss", "return keras.ops.softplus(-ctx.fake_logits)", "loss has shape (8, 1), not a scalar"),
+])
+def test_a_loss_that_breaks_the_contract_fails(fake_site, module, body, message):
+    from conftest import make_distribution
+    make_distribution(fake_site, "lossplug", "1.0", {"ganzoo.losses": {"odd": f"{module}:ODD"}}, {module: f"""
+import keras
+from ganzoo import Loss
+class Odd(Loss):
+    def discriminator_loss(self, ctx):
+        return keras.ops.mean(keras.ops.softplus(-ctx.real_logits)) + keras.ops.mean(keras.ops.softplus(ctx.fake_logits))
+    def generator_loss(self, ctx):
+        {body}
+ODD = Odd()
+"""})
+    with pytest.raises(ConformanceError, match=re.escape(message)):
+        check_loss("odd")
 
 
 def test_a_generator_outside_the_value_range_fails(fake_site, tmp_path):
