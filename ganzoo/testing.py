@@ -103,6 +103,11 @@ def _check_architecture_on(name: str, workdir: Path, spec: ImageSpec) -> None:
     _expect(images.min() >= -1 and images.max() <= 1, f"{label}: generator output outside [-1, 1]: "
                                                        f"[{images.min():.3g}, {images.max():.3g}]")
     _expect(np.isfinite(images).all() and images.std() > 0, f"{label}: generator output is constant or non-finite")
+    # A freshly initialised generator's pixels fall on both sides of 0; one that ends in a sigmoid or a ReLU
+    # can never emit the dark half of ganzoo's [-1, 1] and would be exported as if it could.
+    _expect(images.min() < 0, f"{label}: generator output is never negative ([{images.min():.3g}, "
+                              f"{images.max():.3g}]): images are in [-1, 1], so end the generator with tanh, "
+                              "not a sigmoid or a ReLU")
 
     loss = discovery.load("ganzoo.losses", "nonsaturating")
     before = [v.numpy() for v in (*generator.trainable_variables, *discriminator.trainable_variables)]

@@ -48,6 +48,22 @@ ODD = Odd()
         check_loss("odd")
 
 
+def test_a_sigmoid_generator_fails(fake_site, tmp_path):
+    from conftest import make_distribution
+    make_distribution(fake_site, "sigplug", "1.0",
+                      {"ganzoo.generators": {"sig": "sig_mod:generator"},
+                       "ganzoo.discriminators": {"sig": "ganzoo_dcgan.models:build_discriminator"}},
+                      {"sig_mod": """
+import keras
+def generator(spec, *, latent_dim):
+    return keras.Sequential([keras.Input((latent_dim,)),
+                             keras.layers.Dense(spec.height * spec.width * spec.channels, activation="sigmoid"),
+                             keras.layers.Reshape(spec.shape)])
+"""})
+    with pytest.raises(ConformanceError, match="generator output is never negative"):
+        check_architecture("sig", tmp_path)
+
+
 def test_a_generator_outside_the_value_range_fails(fake_site, tmp_path):
     from conftest import make_distribution
     make_distribution(fake_site, "loudplug", "1.0",

@@ -10,6 +10,7 @@ moment leaves the previous checkpoint intact.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import re
@@ -85,6 +86,16 @@ def set_aside_damaged(folder: Path) -> list[Path]:
 
 def damage_of(path: Path) -> str | None:
     """Why the checkpoint at ``path`` cannot be used (empty, truncated, a failed checksum, no info), or None."""
+    try:
+        stat = path.stat()
+    except OSError as error:
+        return error.strerror or str(error)
+    return _damage(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _damage(path: Path, mtime_ns: int, size: int) -> str | None:
+    """damage_of, read once per version of the file (a resume asks several times; the file is read whole)."""
     try:
         with zipfile.ZipFile(path) as archive:
             bad = archive.testzip()  # reads every member and checks its CRC
