@@ -82,9 +82,15 @@ def test_an_empty_folder_or_one_left_by_a_crash_before_config_is_used(tmp_path):
     (folder / "checkpoints").mkdir(parents=True)
     (folder / "samples").mkdir()
     (folder / ".ganzoo.lock").write_text("")
-    assert RunDirectory(folder).foreign_entries() == []
+    (folder / ".config.json.k1ll3d.tmp.json").write_text("{")  # a writer killed mid-write
+    (folder / "checkpoints" / ".ckpt-00000002.npz.k1ll3d.tmp.npz").write_bytes(b"PK")
+    run = RunDirectory(folder)
+    assert run.foreign_entries() == []
+    assert sorted(p.name for p in run.remove_leftovers()) == [".ckpt-00000002.npz.k1ll3d.tmp.npz",
+                                                              ".config.json.k1ll3d.tmp.json"]
+    assert sorted(p.name for p in folder.rglob("*")) == [".ganzoo.lock", "checkpoints", "samples"]
     (folder / "samples" / "x.png").write_text("")
-    assert RunDirectory(folder).foreign_entries() == ["samples"]
+    assert run.foreign_entries() == ["samples"]
 
 
 # --- data loss: one writer per run directory ----------------------------------------------------------------------

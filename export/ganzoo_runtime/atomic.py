@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -38,6 +39,12 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
 
 
 STAGING_MARK = ".partial-"
+_TEMPORARY = re.compile(r"^\..+\.tmp(\.[^.]+)?$")  # what atomic_path names a file while it writes it
+
+
+def is_temporary(name: str) -> bool:
+    """Whether ``name`` is an :func:`atomic_path` temporary file (left behind only by a killed process)."""
+    return bool(_TEMPORARY.match(name))
 
 
 @contextlib.contextmanager

@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ganzoo_runtime.atomic import is_temporary
+
 from ganzoo.errors import UserError
 
 RUNS_ROOT = Path("runs")
@@ -56,14 +58,23 @@ class RunDirectory:
         return self.path / LOCK_NAME
 
     def foreign_entries(self) -> list[str]:
-        """What the directory holds that a fresh run would not have written: anything but ganzoo's lock and
-        the empty folders a run makes just before its config.json (a crash there leaves them behind)."""
+        """What the directory holds that a fresh run would not have written: anything but ganzoo's lock, the
+        empty folders a run makes just before its config.json, and the temporary file of a config.json whose
+        writer was killed (a crash there leaves these behind)."""
         def ours(entry: Path) -> bool:
-            if entry.name == LOCK_NAME:
+            if entry.name == LOCK_NAME or is_temporary(entry.name):
                 return entry.is_file()
             return entry.name in (self.checkpoints.name, self.samples.name) and entry.is_dir() \
-                and not any(entry.iterdir())
+                and all(is_temporary(p.name) for p in entry.iterdir())
         return sorted(p.name for p in self.path.iterdir() if not ours(p)) if self.path.is_dir() else []
+
+    def remove_leftovers(self) -> list[Path]:
+        """Delete the temporary files of a writer that was killed mid-write (call it holding the run's lock)."""
+        leftovers = [p for folder in (self.path, self.checkpoints, self.samples) if folder.is_dir()
+                     for p in folder.iterdir() if is_temporary(p.name) and p.is_file()]
+        for path in leftovers:
+            path.unlink(missing_ok=True)
+        return leftovers
 
     def create(self) -> None:
         """Make the directory tree; an unwritable location is a user error."""

@@ -156,7 +156,8 @@ def _check_fresh(run: RunDirectory) -> None:
 
 def _claim(run: RunDirectory, config: TrainConfig) -> None:
     """Under the run's lock: check again what prepare() checked (another process may have written meanwhile),
-    set damaged checkpoints aside, and write config.json."""
+    remove a killed writer's temporary files, set damaged checkpoints aside, and write config.json."""
+    run.remove_leftovers()
     if run.config.exists():
         stored = settings.load_config(run.config)
         differing = [f.name for f in dataclasses.fields(config)
