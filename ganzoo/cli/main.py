@@ -7,10 +7,12 @@ exits 1.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import signal
 import sys
+import threading
 
 import click
 
@@ -66,6 +68,11 @@ def _configure_logging() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and turn errors into exit codes."""
     _configure_logging()
+    with _noting_ctrl_c() as pressed:
+        return _run_command(argv, pressed)
+
+
+def _run_command(argv: list[str] | None, pressed: list) -> int:
     try:
         # Without standalone mode click returns a command's exit code instead of exiting.
         code = cli.main(args=argv, prog_name="ganzoo", standalone_mode=False)
@@ -94,11 +101,32 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"error: {error.format_message()}", err=True)
         return error.exit_code
     except Exception as error:
-        if not _interrupted(error):
+        # Libraries can turn a KeyboardInterrupt into an error of their own (an ImportError while Keras
+        # imports, say): after Ctrl-C, whatever failed failed because of it.
+        if not (pressed or _interrupted(error)):
             raise
         click.echo("aborted", err=True)
         return 130
     return code if isinstance(code, int) else 0
+
+
+@contextlib.contextmanager
+def _noting_ctrl_c():
+    """Ctrl-C raises KeyboardInterrupt as usual, and is also noted in the list this yields."""
+    pressed: list = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pressed
+        return
+
+    def note(signum, frame):
+        pressed.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _interrupted(error: BaseException) -> bool:
