@@ -188,25 +188,25 @@ GOOD_TRAIN = '[train]\ngenerator = "dcgan"\ndiscriminator = "dcgan"\ndataset = "
 def shelf_plugin(card: str | None = None, marker: bool = False, exits: bool = False) -> Callable[[Path], None]:
     """A distribution on PYTHONPATH (the case's env) that ships one shelf entry, "theirs"."""
     def setup(w: Path) -> None:
-        entry = w / "entries" / "theirs"
+        site = w / "site"
+        entry = site / "theirshelf_pkg" / "entries" / "theirs"
         shutil.copytree(ZOO, entry)
         if card is not None:
             (entry / "card.json").write_text(card)
-        site = w / "site"
         info = site / "theirshelf-1.0.dist-info"
         info.mkdir(parents=True)
         (info / "METADATA").write_text("Metadata-Version: 2.1\nName: theirshelf\nVersion: 1.0\n")
-        (info / "entry_points.txt").write_text("[ganzoo.zoo]\ntheirs = theirshelf_mod:ENTRIES\n")
-        code = f"ENTRIES = {str(w / 'entries')!r}\n"
+        (info / "entry_points.txt").write_text("[ganzoo.zoo]\ntheirs = theirshelf_pkg.entries\n")
+        code = ""  # listing and sampling the shelf must never run it
         if marker:
-            code = f"open({str(w / 'site' / 'IMPORTED')!r}, 'w').close()\n" + code
+            code = f"open({str(w / 'site' / 'IMPORTED')!r}, 'w').close()\n"
         if exits:
             code = "import sys\nsys.exit(0)\n"
-        (site / "theirshelf_mod.py").write_text(code)
+        (site / "theirshelf_pkg" / "__init__.py").write_text(code)
     return setup
 
 
-def plugin_site(code: str, groups=("ganzoo.generators", "ganzoo.discriminators"), name="bad") -> Callable:
+def plugin_site(code: str, groups=("ganzoo.architectures",), name="bad") -> Callable:
     def setup(w: Path) -> None:
         site = w / "site"
         info = site / "badplugin-0.1.dist-info"
@@ -626,10 +626,15 @@ def cases() -> list[Case]:
     for name, code in (("exits at import", "import sys\nsys.exit(0)\n"), ("raises at import", "1 / 0\n"),
                        ("interrupts nothing but raises BaseException", "raise BaseException('boom')\n"),
                        ("is not a factory", "thing = 42\n"),
-                       ("returns no model", "def thing(spec, latent_dim=None):\n    return None\n"),
-                       ("exits in its factory", "import sys\ndef thing(spec, latent_dim=None):\n    sys.exit(3)\n")):
+                       ("returns no model", "from ganzoo import Architecture\ndef g(spec, latent_dim=None):\n"
+                                            "    return None\nthing = Architecture(g, g)\n"),
+                       ("exits in its factory", "import sys\nfrom ganzoo import Architecture\n"
+                                                "def g(spec, latent_dim=None):\n    sys.exit(3)\nthing = Architecture(g, g)\n")):
         add(f"train with a plugin that {name}", ["train", "bad", "--dataset", "mnist-5k", *new_run],
             plugin_site(code), env={"site": with_site}, says="is broken")
+    add("train an architecture registered in ganzoo 0.1's groups", ["train", "bad", "--dataset", "mnist-5k", *new_run],
+        plugin_site("thing = 1\n", groups=("ganzoo.generators", "ganzoo.discriminators")), env={"site": with_site},
+        says="no longer reads")
     add("list --check with a plugin that exits at import", ["list", "--check"],
         plugin_site("import sys\nsys.exit(0)\n"), env={"site": with_site}, expect=1, says="broken plugin")
     add("train with a dataset plugin that raises ValueError", [*train, "bad", *new_run],

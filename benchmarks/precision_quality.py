@@ -44,11 +44,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:  # alternate the contenders, as for speed
             for variant in fids:
-                request = TrainRequest("dcgan", "mnist-5k", run_dir=Path(tmp) / f"{variant}-{seed}",
-                                       options={"seed": seed, "steps": args.steps}, **variant_options(variant))
-                config, run, data = prepare(request)
-                result = train(config, run, data, verbose=0)
-                generator = open_generator(run.path, "cpu")
+                request = TrainRequest("dcgan", {"dataset": "mnist-5k", "seed": seed, "steps": args.steps,
+                                                 **variant_options(variant)}, run_dir=Path(tmp) / f"{variant}-{seed}")
+                result = train(prepare(request), verbose=0)
+                generator = open_generator(result.run.path, "cpu")
                 images = balanced_images(generator.generate, generator.info, SAMPLES, EVAL_SEED, 500)
                 fids[variant].append(evaluator.score(images).fid)
                 print(f"seed {seed} {variant}: {result.step} steps, FID {fids[variant][-1]:.2f}", flush=True)

@@ -39,7 +39,7 @@ def main() -> None:
 
     from ganzoo import discovery
     keras.utils.set_random_seed(args.seed)
-    generator = discovery.load("ganzoo.generators", "dcgan")(reference.info.spec, latent_dim=100)
+    generator = discovery.load("ganzoo.architectures", "dcgan").generator(reference.info.spec, latent_dim=100)
     images = generator.predict(latent_vectors(args.seed, args.n, 100), batch_size=500, verbose=0)
     print("\nuntrained dcgan generator (seed %d)" % args.seed)
     print(format_table(evaluator.report(to_uint8(images))))

@@ -27,7 +27,8 @@ from ganzoo.tf_import import import_tensorflow
 
 tf = import_tensorflow()
 
-from ganzoo.exporting.onnx_export import OnnxOptions, export_onnx  # noqa: E402
+from ganzoo.exporting.run_export import export_run  # noqa: E402
+from ganzoo.exporting.onnx_export import OnnxOptions  # noqa: E402
 from ganzoo.training.restore import load_trained_generator  # noqa: E402
 from ganzoo.training.trainer import TrainRequest, prepare, train  # noqa: E402
 from ganzoo_runtime.latents import latent_vectors  # noqa: E402
@@ -52,10 +53,9 @@ def main() -> None:
     batches = [int(b) for b in args.batches.split(",")]
 
     with tempfile.TemporaryDirectory() as tmp:
-        config, run, data = prepare(TrainRequest("dcgan", "mnist-5k", options={"epochs": 1},
-                                                 run_dir=Path(tmp) / "run"))
-        train(config, run, data, verbose=0)
-        trained = load_trained_generator(run.path)
+        plan = prepare(TrainRequest("dcgan", {"dataset": "mnist-5k", "epochs": 1}, run_dir=Path(tmp) / "run"))
+        train(plan, verbose=0)
+        trained = load_trained_generator(plan.run.path)
         sessions = {}
         for name, options, subpixel in (
                 ("onnxruntime fp32", OnnxOptions(), True),
@@ -64,14 +64,14 @@ def main() -> None:
                 ("onnxruntime int8", OnnxOptions(precision="int8"), True),
                 ("ort fp32 direct", OnnxOptions(winograd=False), True),
                 ("ort fp32 tf2onnx", OnnxOptions(winograd=False), False)):
-            path = export_onnx(trained, Path(tmp) / f"{len(sessions)}.onnx", options, subpixel=subpixel).path
+            path = export_run(trained, Path(tmp) / f"{len(sessions)}.onnx", options, subpixel=subpixel).path
             sessions[name] = create_session(str(path), "cpu")
 
     generator = trained.generator
     compiled = tf.function(lambda z: generator(z, training=False), jit_compile=False)
     results: dict[tuple[str, int], list[float]] = {}
     for batch in batches:
-        z = latent_vectors(0, batch, config.latent_dim)
+        z = latent_vectors(0, batch, trained.config.latent_dim)
         contenders = {
             "keras predict": lambda: generator.predict(z, batch_size=batch, verbose=0),
             "keras tf.function": lambda: compiled(z).numpy(),

@@ -57,8 +57,9 @@ class EpochWallTime(keras.callbacks.Callback):
 def tutorial_loop(images, batch_size, latent_dim, lr, beta_1):
     """TensorFlow's DCGAN tutorial loop, with the same models and optimizers as ganzoo's run."""
     spec = open_dataset("mnist-5k").info.spec
-    generator = discovery.load("ganzoo.generators", "dcgan")(spec, latent_dim=latent_dim)
-    discriminator = discovery.load("ganzoo.discriminators", "dcgan")(spec)
+    dcgan = discovery.load("ganzoo.architectures", "dcgan")
+    generator = dcgan.generator(spec, latent_dim=latent_dim)
+    discriminator = dcgan.discriminator(spec)
     cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True)
     g_opt, d_opt = keras.optimizers.Adam(lr, beta_1=beta_1), keras.optimizers.Adam(lr, beta_1=beta_1)
     dataset = (tf.data.Dataset.from_tensor_slices(images.astype("float32") / 127.5 - 1)
@@ -112,20 +113,20 @@ def main() -> None:
                 run_dir = Path(tmp) / variant
                 epochs = (round_ + 1) * args.epochs_per_round
                 if round_:
-                    request = TrainRequest(None, None, run_dir=run_dir, resume=True, options={"epochs": epochs})
+                    request = TrainRequest(given={"epochs": epochs}, run_dir=run_dir, resume=True)
                 else:
-                    request = TrainRequest("dcgan", "mnist-5k", run_dir=run_dir,
-                                           options={"batch_size": args.batch_size, "epochs": epochs},
-                                           **variant_options(variant))
-                config, run, data = prepare(request)
+                    request = TrainRequest("dcgan", {"dataset": "mnist-5k", "batch_size": args.batch_size,
+                                                     "epochs": epochs, **variant_options(variant)}, run_dir=run_dir)
+                plan = prepare(request)
                 timer = EpochWallTime()
-                train(config, run, data, verbose=0, extra_callbacks=[timer])
+                train(plan, verbose=0, extra_callbacks=[timer])
                 times[variant] += timer.times[1:]
                 losses[variant] = timer.logs
                 if images is None:
-                    images = data.images
+                    images = plan.dataset.images
                     images_per_epoch = steps_per_epoch(len(images), args.batch_size) * args.batch_size
-                    baseline = tutorial_loop(images, args.batch_size, config.latent_dim, config.lr, config.beta_1)
+                    baseline = tutorial_loop(images, args.batch_size, plan.config.latent_dim, plan.config.lr,
+                                             plan.config.beta_1)
             times["tutorial"] += baseline(args.epochs_per_round)[1:]
             print(f"round {round_ + 1}: " + ", ".join(
                 f"{name} {images_per_epoch / statistics.median(t):.0f}" for name, t in times.items())

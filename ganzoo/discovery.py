@@ -16,7 +16,7 @@ from importlib import metadata
 from typing import Any
 
 from ganzoo.errors import UserError
-from ganzoo.interfaces import GROUPS
+from ganzoo.interfaces import GROUPS, RETIRED_GROUPS
 
 #: Set to 1 to load only ganzoo's own plugins (debugging, tests).
 DISABLE_AUTOLOAD_ENV = "GANZOO_DISABLE_PLUGIN_AUTOLOAD"
@@ -25,10 +25,12 @@ ALLOW_ENV = "GANZOO_ALLOW_PLUGINS"
 FIRST_PARTY = "ganzoo"
 
 GROUP_NOUNS = {
+    "ganzoo.architectures": "architecture",
     "ganzoo.generators": "generator",
     "ganzoo.discriminators": "discriminator",
     "ganzoo.losses": "loss",
     "ganzoo.datasets": "dataset",
+    "ganzoo.zoo": "shelf",
 }
 
 
@@ -119,12 +121,29 @@ def find_plugin(group: str, name: str) -> Plugin:
     plugins = discover_plugins(group)
     matches = [p for p in plugins if p.name == name]
     if not matches:
+        retired = [p for p in retired_plugins() if p.name == name] if group == "ganzoo.architectures" else []
+        if retired:
+            raise PluginError(retired_message(retired[0]))
         raise UnknownPluginError(group, name, sorted({p.name for p in plugins}))
     if len(matches) > 1:
         owners = ", ".join(p.distribution for p in matches)
         raise PluginError(f"{GROUP_NOUNS[group]} '{name}' is registered by several distributions ({owners}); "
                           "uninstall all but one")
     return matches[0]
+
+
+def retired_plugins() -> list[Plugin]:
+    """Entries in ganzoo 0.1's factory groups, which nothing loads any more (one per name and distribution)."""
+    found: dict[tuple[str, str], Plugin] = {}
+    for plugin in (p for group in RETIRED_GROUPS for p in discover_plugins(group)):
+        found.setdefault((plugin.name, plugin.distribution), plugin)
+    return list(found.values())
+
+
+def retired_message(plugin: Plugin) -> str:
+    return (f"{plugin.name} from {plugin.distribution} {plugin.version} is registered in {plugin.group}, which "
+            "ganzoo no longer reads: its distribution must register a ganzoo.Architecture in "
+            "ganzoo.architectures (docs/plugins.md, \"Migrating from ganzoo 0.1\")")
 
 
 def load_plugin(plugin: Plugin) -> Any:

@@ -49,7 +49,7 @@ def _keras_generator(source: Path, device: str, ema: bool) -> GeneratorSource:
 
     trained = load_trained_generator(source, ema)
     spec = trained.config.image_spec
-    conditional = len(trained.generator.inputs) == 2
+    conditional = trained.conditional
     info = GeneratorInfo(latent_dim=trained.config.latent_dim, image_shape=spec.shape,
                          num_classes=(spec.num_classes or 0) if conditional else 0,
                          generator=trained.config.generator, dataset=trained.config.dataset, step=trained.step)

@@ -2,19 +2,15 @@
 
 Entry-point groups (public API):
 
-* ``ganzoo.generators``: ``factory(spec: ImageSpec, *, latent_dim: int) -> keras.Model``
-  mapping ``z`` [N, latent_dim] float32 (plus int ``label`` [N] when
-  ``spec.num_classes`` is set and the model is conditional) to images
-  [N, H, W, C] in [-1, 1].
-* ``ganzoo.discriminators``: ``factory(spec: ImageSpec) -> keras.Model``
-  mapping images (plus ``label``) to logits [N, 1].
+* ``ganzoo.architectures``: a :class:`ganzoo.Architecture` record (the two
+  factories, training defaults, conditioning, hyperparameters; see
+  ganzoo.architecture).
 * ``ganzoo.losses``: a :class:`Loss` object.
 * ``ganzoo.datasets``: ``factory(**options) -> Dataset``.
+* ``ganzoo.zoo``: a folder of pretrained shelf entries (ganzoo.zoo.shelf).
 
-A generator or discriminator factory may carry a ``defaults`` attribute
-(:class:`TrainingDefaults`) with the settings its architecture trains best
-with; a loss carries its own. Settings resolve as: command line > the loss's
-defaults > the architecture's defaults > :data:`CORE_DEFAULTS`.
+An architecture's record and a loss carry :class:`TrainingDefaults`; settings
+resolve as ganzoo.settings documents.
 
 This module imports neither TensorFlow nor Keras, so plugins can be listed
 and datasets read without them.
@@ -32,7 +28,9 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-GROUPS = ("ganzoo.generators", "ganzoo.discriminators", "ganzoo.losses", "ganzoo.datasets")
+GROUPS = ("ganzoo.architectures", "ganzoo.losses", "ganzoo.datasets")
+#: ganzoo 0.1's groups for the two factories, replaced by ``ganzoo.architectures``: found (to say so), never loaded.
+RETIRED_GROUPS = ("ganzoo.generators", "ganzoo.discriminators")
 
 
 @dataclass(frozen=True)
@@ -66,10 +64,6 @@ class TrainingDefaults:
         """The settings this object has an opinion on."""
         return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
 
-
-CORE_DEFAULTS = TrainingDefaults(
-    loss="nonsaturating", latent_dim=100, batch_size=64, epochs=25, lr=2e-4, beta_1=0.5, beta_2=0.999
-)
 
 
 @dataclass

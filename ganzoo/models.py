@@ -1,7 +1,8 @@
-"""Building a plugin's generator or discriminator and checking that it keeps the contract."""
+"""Building an architecture's generator or discriminator and checking that it keeps the contract."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import keras
@@ -10,49 +11,55 @@ import numpy as np
 from ganzoo import discovery
 from ganzoo.discovery import BrokenPluginError, Plugin
 from ganzoo.errors import UserError
-from ganzoo.interfaces import ImageSpec, Loss
+from ganzoo.interfaces import ImageSpec
+from ganzoo.run_plugins import LoadedArchitecture, ModelPlugins
 
 
-def build_generator(plugin: Plugin, factory: Any, spec: ImageSpec, latent_dim: int) -> keras.Model:
-    """Call a generator factory and check its model maps [N, latent_dim] to [N, H, W, C]."""
-    model = _call(plugin, factory, spec, latent_dim=latent_dim)
-    _expect_shape(plugin, model, _with_labels(model, spec, np.zeros((2, latent_dim), np.float32)), (2, *spec.shape))
+def build_generator(part: LoadedArchitecture, spec: ImageSpec, latent_dim: int, hparams: Mapping[str, Any],
+                    conditional: bool) -> keras.Model:
+    """Call a generator factory and check its model maps [N, latent_dim] (+ labels) to [N, H, W, C]."""
+    model = _call(part.plugin, part.record.generator, spec, latent_dim=latent_dim,
+                  **_values(part, hparams, "generator"))
+    probe = np.zeros((2, latent_dim), np.float32)
+    _expect_shape(part.plugin, model, _with_labels(part, model, spec, probe, conditional), (2, *spec.shape))
     return model
 
 
-def build_discriminator(plugin: Plugin, factory: Any, spec: ImageSpec) -> keras.Model:
-    """Call a discriminator factory and check its model maps [N, H, W, C] to logits [N, 1]."""
-    model = _call(plugin, factory, spec)
-    _expect_shape(plugin, model, _with_labels(model, spec, np.zeros((2, *spec.shape), np.float32)), (2, 1))
+def build_discriminator(part: LoadedArchitecture, spec: ImageSpec, hparams: Mapping[str, Any],
+                        conditional: bool) -> keras.Model:
+    """Call a discriminator factory and check its model maps [N, H, W, C] (+ labels) to logits [N, 1]."""
+    model = _call(part.plugin, part.record.discriminator, spec, **_values(part, hparams, "discriminator"))
+    probe = np.zeros((2, *spec.shape), np.float32)
+    _expect_shape(part.plugin, model, _with_labels(part, model, spec, probe, conditional), (2, 1))
     return model
 
 
-def _with_labels(model: keras.Model, spec: ImageSpec, probe: np.ndarray):
-    """The probe input, plus integer labels for a conditional model (one with a second input)."""
-    if len(model.inputs) != 2:
+def build_models(models: ModelPlugins, spec: ImageSpec, latent_dim: int, hparams: Mapping[str, Any]):
+    """The generator and discriminator of a pair, built and checked."""
+    conditional = models.conditional(spec)
+    return (build_generator(models.generator, spec, latent_dim, hparams, conditional),
+            build_discriminator(models.discriminator, spec, hparams, conditional))
+
+
+def _values(part: LoadedArchitecture, hparams: Mapping[str, Any], model: str) -> dict[str, Any]:
+    try:
+        return part.record.hparam_values(hparams, model)
+    except ValueError as error:  # a hand-edited config.json, or a record whose ranges changed since
+        raise UserError(f"{part.name}: {error}") from None
+
+
+def _with_labels(part: LoadedArchitecture, model: keras.Model, spec: ImageSpec, probe: np.ndarray,
+                 conditional: bool):
+    """The probe input, plus integer labels when the record says the model is conditional; a model whose
+    inputs disagree with its record is broken."""
+    wanted = 2 if conditional else 1
+    if len(model.inputs) != wanted:
+        raise BrokenPluginError(part.plugin, ValueError(
+            f"{model.name} has {len(model.inputs)} input(s), but its record makes it "
+            f"{'conditional ([z or images, label])' if conditional else 'unconditional (one input)'} here"))
+    if not conditional:
         return probe
-    return [probe, np.arange(len(probe), dtype=np.int64) % max(spec.num_classes or 1, 1)]
-
-
-def check_loss(plugin: Plugin, loss: Any) -> Loss:
-    """A loss object must have callable ``discriminator_loss`` and ``generator_loss``."""
-    missing = [m for m in ("discriminator_loss", "generator_loss") if not callable(getattr(loss, m, None))]
-    if missing:
-        raise BrokenPluginError(plugin, TypeError(f"{type(loss).__name__} has no {' or '.join(missing)} method"))
-    return loss
-
-
-def load_generator(name: str, spec: ImageSpec, latent_dim: int) -> keras.Model:
-    """Find, load, build and check the named generator."""
-    plugin = discovery.find_plugin("ganzoo.generators", name)
-    return build_generator(plugin, discovery.load_plugin(plugin), spec, latent_dim)
-
-
-def load_models(generator: str, discriminator: str, spec: ImageSpec, latent_dim: int):
-    """Find, load, build and check the named generator and discriminator."""
-    d_plugin = discovery.find_plugin("ganzoo.discriminators", discriminator)
-    return (load_generator(generator, spec, latent_dim),
-            build_discriminator(d_plugin, discovery.load_plugin(d_plugin), spec))
+    return [probe, np.arange(len(probe), dtype=np.int64) % spec.num_classes]
 
 
 def _call(plugin: Plugin, factory: Any, spec: ImageSpec, **kwargs) -> keras.Model:

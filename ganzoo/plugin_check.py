@@ -5,25 +5,22 @@ from __future__ import annotations
 from ganzoo import discovery
 from ganzoo.discovery import Plugin
 from ganzoo.errors import UserError
-from ganzoo.testing import SPECS
+from ganzoo.testing import LATENT_DIM, SPECS
 
 PROBE_SPEC = SPECS[0]  # the conformance kit's first spec: 28x28x1 with classes, so conditional models build too
-PROBE_LATENT_DIM = 100
 
 
 def check_plugin(plugin: Plugin) -> str | None:
     """``None`` if the plugin loads and keeps its contract, else a one-line description of the problem."""
+    from ganzoo import run_plugins
     try:
         obj = discovery.load_plugin(plugin)
-        if plugin.group in ("ganzoo.generators", "ganzoo.discriminators"):
+        if plugin.group == "ganzoo.architectures":
             from ganzoo import models
-            if plugin.group == "ganzoo.generators":
-                models.build_generator(plugin, obj, PROBE_SPEC, PROBE_LATENT_DIM)
-            else:
-                models.build_discriminator(plugin, obj, PROBE_SPEC)
+            part = run_plugins.LoadedArchitecture(plugin, run_plugins.as_architecture(plugin, obj))
+            models.build_models(run_plugins.ModelPlugins(part, part), PROBE_SPEC, LATENT_DIM, {})
         elif plugin.group == "ganzoo.losses":
-            from ganzoo import models
-            models.check_loss(plugin, obj)
+            run_plugins.check_loss(plugin, obj)
         elif not callable(obj):
             return f"TypeError: dataset entry is {type(obj).__name__}, not a factory"
     except UserError as error:

@@ -1,27 +1,150 @@
-"""Training settings and how they resolve.
+"""Training settings: each declared once (:data:`SETTINGS`), and how they resolve (:func:`resolve`).
 
-Precedence, highest first: command line > recipe > the loss's defaults > the
-architecture's defaults > the core's (:data:`ganzoo.interfaces.CORE_DEFAULTS`).
-A recipe's values reach this module as if given on the command line, after
-the command line's own have been laid over them (ganzoo.cli.train_command).
+A :class:`Setting` carries its command-line option and help (``ganzoo train``'s
+options are generated from :data:`SETTINGS`), whether a recipe may set it,
+whether a resumed run may change it, whether plugins may default it, and the
+core's default. Precedence, highest first:
+
+    command line > recipe > the loss's defaults > the architecture's defaults > the core's
+
+Hyperparameters (``-o NAME=VALUE``, a recipe's ``[architecture]`` table) merge
+by name in the same order, over the architecture's declared defaults.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ganzoo.errors import UserError
-from ganzoo.interfaces import CORE_DEFAULTS, ImageSpec, TrainingDefaults
+import click
 
-#: Settings that a resumed run may change; every other one must match config.json.
-#: How a run is spread over devices and compiled changes its speed, not its
-#: variables, so a checkpoint written under one strategy resumes under another.
-RESUMABLE_CHANGES = ("epochs", "eval_every", "strategy", "devices", "jit")
+from ganzoo.errors import UserError
+from ganzoo.interfaces import ImageSpec, TrainingDefaults
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A FloatRange that also refuses nan and inf (``nan > 0`` is False, so a plain range lets it through)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{number} is not a finite number", param, ctx)
+        return number
+
+
+class DeviceList(click.ParamType):
+    """``gpu:0,gpu:1`` -> ("gpu:0", "gpu:1")."""
+
+    name = "list"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        return tuple(d.strip() for d in str(value).split(",") if d.strip())
+
+
+class Channels(click.Choice):
+    """1 or 3, as an int."""
+
+    def __init__(self):
+        super().__init__(["1", "3"])
+
+    def convert(self, value, param, ctx):
+        return int(super().convert(str(value), param, ctx))
+
+
+class Assignment(click.ParamType):
+    """``NAME=VALUE`` -> (NAME, VALUE as text); the architecture's schema parses the value."""
+
+    name = "name=value"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        name, sep, text = str(value).partition("=")
+        if not sep or not name.strip():
+            self.fail(f"{value!r} is not NAME=VALUE (for example -o width=128)", param, ctx)
+        return name.strip(), text.strip()
+
+
+POSITIVE_INT = click.IntRange(min=1)
+POSITIVE_FLOAT = FiniteFloatRange(min=0, min_open=True)
+BETA = FiniteFloatRange(min=0, max=1, max_open=True)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One training setting, declared once."""
+
+    name: str
+    type: Any  # a click type; a recipe's value goes through it as the command line's text would
+    help: str
+    default: Any = None  # the core's default; None: not set unless given
+    metavar: str | None = None
+    short: str | None = None  # e.g. "-d"
+    recipe: bool = True  # a recipe's [train] table may set it
+    resumable: bool = False  # --resume may change it; every other one must match config.json
+    plugin_default: bool = False  # an architecture's or a loss's TrainingDefaults may set it
+    switch: bool = False  # --name/--no-name
+    option: str | None = None  # the long option, when it is not --name
+
+    @property
+    def flag(self) -> str:
+        return self.option or "--" + self.name.replace("_", "-")
+
+
+#: Every setting of a run, in `ganzoo train --help` order. How a run is spread over devices and compiled
+#: changes its speed, not its variables, so a checkpoint written under one strategy resumes under another.
+SETTINGS = (
+    Setting("dataset", str, "mnist, mnist-5k, fashion-mnist, folder:PATH, npz:PATH, or any installed dataset "
+            "plugin.", metavar="NAME", short="-d"),
+    Setting("epochs", POSITIVE_INT, "Passes over the data (on --resume: may extend the run).", 25, resumable=True,
+            plugin_default=True),
+    Setting("batch_size", POSITIVE_INT, "Images per step.", 64, plugin_default=True),
+    Setting("lr", POSITIVE_FLOAT, "Adam learning rate of both networks.", 2e-4, plugin_default=True),
+    Setting("beta_1", BETA, "Adam beta_1 of both networks.", 0.5, plugin_default=True),
+    Setting("beta_2", BETA, "Adam beta_2 of both networks.", 0.999, plugin_default=True),
+    Setting("latent_dim", POSITIVE_INT, "Size of the latent vector z.", 100, plugin_default=True),
+    Setting("loss", str, "Loss plugin (default: the architecture's).", "nonsaturating", metavar="NAME",
+            plugin_default=True),
+    Setting("generator", str, "Take the generator from this architecture (default: ARCH).", metavar="ARCH"),
+    Setting("discriminator", str, "Take the discriminator from this architecture (default: ARCH).",
+            metavar="ARCH"),
+    Setting("hparams", Assignment(), "An architecture hyperparameter, NAME=VALUE; repeat for more "
+            "(`ganzoo list -v ARCH` shows them). In a recipe: its [architecture] table.", metavar="NAME=VALUE",
+            short="-o", recipe=False, option="--hparam"),
+    Setting("image_size", POSITIVE_INT, "folder: datasets: resize images to SIZE x SIZE."),
+    Setting("channels", Channels(), "folder: datasets: 1 (grayscale) or 3 (RGB)."),
+    Setting("seed", click.IntRange(min=0), "Random seed (default 0).", 0),
+    Setting("r1", FiniteFloatRange(min=0), "R1 penalty on the discriminator, GAMMA/2 * E||grad D(real)||^2, "
+            "with any loss (default off).", 0.0, metavar="GAMMA"),
+    Setting("eval_every", POSITIVE_INT, "Quality metrics (FID, KID, …) after epoch 1, every N epochs and the last; "
+            "keeps the checkpoint with the best FID as checkpoints/best.npz. 28x28x1 data only.", metavar="N",
+            resumable=True),
+    Setting("strategy", click.Choice(["default", "mirrored", "multiworker"]), "tf.distribute strategy: one device "
+            "(default), every local GPU (mirrored), or several machines configured by TF_CONFIG (multiworker). "
+            "See docs/scaling.md.", "default", recipe=False, resumable=True),
+    Setting("devices", DeviceList(), "mirrored: the devices to use, e.g. gpu:0,gpu:1 (cpu:0,cpu:1 splits the CPU "
+            "into logical devices).", (), metavar="LIST", recipe=False, resumable=True),
+    Setting("precision", click.Choice(["float32", "mixed_float16", "mixed_bfloat16"]), "Keras dtype policy of the "
+            "models (default float32); variables, images and losses stay float32.", "float32"),
+    Setting("jit", click.BOOL, "XLA-compile the training step (default off).", False, recipe=False, resumable=True,
+            switch=True),
+    Setting("ema", FiniteFloatRange(min=0, max=1, min_open=True, max_open=True), "Keep an exponential moving "
+            "average of the generator's weights (e.g. 0.999); samples, export and evaluation then use it unless "
+            "given --no-ema.", 0.0, metavar="DECAY"),
+)
+BY_NAME = {s.name: s for s in SETTINGS}
+RESUMABLE_CHANGES = tuple(s.name for s in SETTINGS if s.resumable)
+#: The [train] keys a recipe may set.
+RECIPE_KEYS = tuple(s.name for s in SETTINGS if s.recipe)
+#: The core's defaults of the settings that plugins may default (the bottom layer of the precedence).
+CORE_DEFAULTS = TrainingDefaults(**{s.name: s.default for s in SETTINGS if s.plugin_default})
 
 
 @dataclass(frozen=True)
@@ -52,6 +175,7 @@ class TrainConfig:
     precision: str = "float32"  # Keras dtype policy: float32, mixed_float16, mixed_bfloat16
     jit: bool = False  # XLA-compile the training step
     ema: float = 0.0  # decay of the generator weights' moving average (0: off)
+    hparams: dict[str, Any] = field(default_factory=dict)  # every hyperparameter of the architecture(s)
     plugins: dict[str, str] = field(default_factory=dict)  # "group:name" -> "distribution version"
     ganzoo_version: str = ""
 
@@ -87,7 +211,8 @@ class TrainConfig:
 #: The JSON types a config.json value of each annotated type may have (an int is a valid float).
 _JSON_TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "str | None": (str, type(None)),
                "int | None": (int, type(None)), "float | None": (int, float, type(None)),
-               "ImageSpec | None": (dict, type(None)), "tuple[str, ...]": (list,), "dict[str, str]": (dict,)}
+               "ImageSpec | None": (dict, type(None)), "tuple[str, ...]": (list,), "dict[str, str]": (dict,),
+               "dict[str, Any]": (dict,)}
 
 
 def _is_one_of(value: Any, types: tuple) -> bool:
@@ -103,50 +228,46 @@ def load_config(path: Path) -> TrainConfig:
         raise UserError(f"cannot read {path}: {reason}") from None
 
 
-def architecture_defaults(generator_factory: Any, discriminator_factory: Any) -> TrainingDefaults:
-    """The architecture's defaults: the generator's, over the discriminator's."""
-    merged = {**_defaults_of(discriminator_factory).as_dict(), **_defaults_of(generator_factory).as_dict()}
-    return TrainingDefaults(**merged)
+def resolve(command_line: Mapping[str, Any], recipe: Mapping[str, Any], loss: TrainingDefaults,
+            architecture: TrainingDefaults, images: int) -> dict[str, Any]:
+    """Every setting, from the layers of the precedence; ``None`` (or absent) in a layer means "not given".
 
-
-def resolve_loss_name(cli_loss: str | None, architecture: TrainingDefaults) -> str:
-    return cli_loss or architecture.loss or CORE_DEFAULTS.loss
-
-
-def resolve_settings(command_line: Mapping[str, Any], loss: TrainingDefaults, architecture: TrainingDefaults,
-                     images: int) -> dict[str, Any]:
-    """Merge the layers of settings; ``None`` on the command line means "not given".
-
-    A layer that sets a training length (``epochs`` or ``steps``) overrides the
-    lower layers' length in either form; a step budget becomes whole epochs of
-    ``images // batch_size`` steps (at least one).
+    A layer that sets a training length (``epochs``, or a plugin's ``steps``)
+    overrides the lower layers' length in either form; a step budget becomes
+    whole epochs of ``images // batch_size`` steps (at least one).
+    Hyperparameters merge by name.
     """
-    resolved: dict[str, Any] = {}
-    for layer in (CORE_DEFAULTS.as_dict(), architecture.as_dict(), loss.as_dict(),
-                  {k: v for k, v in command_line.items() if v is not None}):
-        if "epochs" in layer or "steps" in layer:
+    resolved: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    resolved["hparams"] = {}
+    for layer in (architecture.as_dict(), loss.as_dict(), recipe, command_line):
+        given = {k: v for k, v in layer.items() if v is not None}
+        if "epochs" in given or "steps" in given:
             resolved.pop("epochs", None)
             resolved.pop("steps", None)
-        resolved.update(layer)
+        resolved.update({**given, "hparams": {**resolved["hparams"], **given.get("hparams", {})}})
     steps = resolved.pop("steps", None)
-    if "epochs" not in resolved:
+    if resolved.get("epochs") is None:
         steps_per_epoch = max(1, images // resolved["batch_size"])
         resolved["epochs"] = max(1, round(steps / steps_per_epoch))
-    resolved.pop("loss", None)
     return resolved
 
 
+def loss_name(command_line: Mapping[str, Any], recipe: Mapping[str, Any], architecture: TrainingDefaults) -> str:
+    """The loss, by the same precedence (the loss's own defaults cannot choose it)."""
+    return command_line.get("loss") or recipe.get("loss") or architecture.loss or BY_NAME["loss"].default
+
+
 def contradictions(stored: TrainConfig, requested: Mapping[str, Any]) -> list[str]:
-    """Lines ``name: run has X, command line says Y`` for each given option that differs."""
+    """Lines ``name: run has X, command line says Y`` for each given setting that differs and may not change
+    on resume (hyperparameters compare by name, parsed)."""
     lines = []
     for name, value in requested.items():
         if value is None or name in RESUMABLE_CHANGES or not hasattr(stored, name):
             continue
-        if getattr(stored, name) != value:
+        if name == "hparams":
+            lines += [f"{k}: run has {stored.hparams.get(k)!r}, command line says {v!r}"
+                      for k, v in value.items() if stored.hparams.get(k) != v]
+        elif getattr(stored, name) != value:
             lines.append(f"{name}: run has {getattr(stored, name)!r}, command line says {value!r}")
     return lines
 
-
-def _defaults_of(factory: Any) -> TrainingDefaults:
-    defaults = getattr(factory, "defaults", None)
-    return defaults if isinstance(defaults, TrainingDefaults) else TrainingDefaults()

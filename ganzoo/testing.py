@@ -13,13 +13,15 @@ automatically wherever ganzoo is installed::
     def test_mygan_conforms(ganzoo_conformance):
         ganzoo_conformance.architecture("mygan")
 
-``check_architecture`` builds the generator and discriminator registered under
-a name for a grayscale and a colour spec (28x28x1 and 32x32x3, with 10
-classes), checks shapes and value ranges, runs one training step and checks
-that it changes both networks' weights, round-trips a checkpoint, and exports
-the generator to ONNX with ganzoo's parity check. ``check_loss`` trains two
-tiny networks for one step with a loss and checks the losses are finite and
-the weights move. Failures raise :class:`ConformanceError` naming the check.
+``check_architecture`` builds the architecture registered under a name for a
+grayscale and a colour spec (28x28x1 and 32x32x3, with 10 classes), with its
+hyperparameters' defaults, and checks: output shapes and inputs as its record
+says (conditional or not); pixels in [-1, 1] that reach below 0; a conditional
+generator's images depend on the label; one training step changes both
+networks' weights; a checkpoint restores them; and the generator exports to
+ONNX with ganzoo's parity check. ``check_loss`` checks that a loss gives
+scalars that depend on the logits and trains two tiny networks for one step.
+Failures raise :class:`ConformanceError` naming the check.
 """
 
 from __future__ import annotations
@@ -51,10 +53,9 @@ def check_loss(name: str) -> None:
     networks with finite losses."""
     import keras
 
-    from ganzoo import discovery, models
+    from ganzoo.run_plugins import load_loss
     spec = ImageSpec(8, 8, 1)
-    plugin = discovery.find_plugin("ganzoo.losses", name)
-    loss = models.check_loss(plugin, discovery.load_plugin(plugin))
+    loss = load_loss(name)[1]
     generator = keras.Sequential([keras.Input((LATENT_DIM,), name="z"), keras.layers.Dense(64, activation="tanh"),
                                   keras.layers.Reshape(spec.shape)])
     discriminator = keras.Sequential([keras.Input(spec.shape), keras.layers.Flatten(), keras.layers.Dense(8),
@@ -90,15 +91,22 @@ def _check_loss_values(name: str, loss, discriminator, spec: ImageSpec) -> None:
 def _check_architecture_on(name: str, workdir: Path, spec: ImageSpec) -> None:
     import keras
 
-    from ganzoo import discovery, models
+    from ganzoo import models
+    from ganzoo.errors import UserError
+    from ganzoo.run_plugins import ModelPlugins
     from ganzoo.training.checkpoint import CheckpointInfo, latest_checkpoint, load_checkpoint, save_checkpoint
 
     label = f"{name} at {spec.height}x{spec.width}x{spec.channels}"
     keras.utils.set_random_seed(0)
-    generator, discriminator = models.load_models(name, name, spec, LATENT_DIM)  # checks output shapes
-    conditional = len(generator.inputs) == 2
+    pair = ModelPlugins.load(name, name)
+    try:
+        conditional = pair.conditional(spec)
+        generator, discriminator = models.build_models(pair, spec, LATENT_DIM, {})  # checks inputs and shapes
+    except UserError as error:  # a broken plugin, or a factory that refuses this spec
+        raise ConformanceError(f"{label}: the models do not build as the record says: {error}") from None
     z = np.random.default_rng(0).standard_normal((BATCH, LATENT_DIM)).astype("float32") * 3
-    inputs = [z, np.arange(BATCH) % spec.num_classes] if conditional else z
+    labels = np.arange(BATCH) % spec.num_classes
+    inputs = [z, labels] if conditional else z
     images = np.asarray(generator(inputs, training=False))
     _expect(images.min() >= -1 and images.max() <= 1, f"{label}: generator output outside [-1, 1]: "
                                                        f"[{images.min():.3g}, {images.max():.3g}]")
@@ -108,10 +116,14 @@ def _check_architecture_on(name: str, workdir: Path, spec: ImageSpec) -> None:
     _expect(images.min() < 0, f"{label}: generator output is never negative ([{images.min():.3g}, "
                               f"{images.max():.3g}]): images are in [-1, 1], so end the generator with tanh, "
                               "not a sigmoid or a ReLU")
+    if conditional:  # the same latents under other labels must give other images
+        relabelled = np.asarray(generator([z, (labels + 1) % spec.num_classes], training=False))
+        _expect(np.abs(relabelled - images).max() > 1e-6, f"{label}: the conditional generator ignores its "
+                                                          "label (the same z gives the same images for every class)")
 
-    loss = discovery.load("ganzoo.losses", "nonsaturating")
+    loss = _nonsaturating()
     before = [v.numpy() for v in (*generator.trainable_variables, *discriminator.trainable_variables)]
-    gan, logs = _one_step(generator, discriminator, loss, spec)
+    gan, logs = _one_step(generator, discriminator, loss, spec, conditional)
     _expect(all(np.isfinite(v) for v in logs.values()), f"{label}: non-finite losses after one step: {logs}")
     after = [v.numpy() for v in (*generator.trainable_variables, *discriminator.trainable_variables)]
     moved = [not np.array_equal(a, b) for a, b in zip(before, after)]
@@ -121,29 +133,37 @@ def _check_architecture_on(name: str, workdir: Path, spec: ImageSpec) -> None:
 
     workdir.mkdir(parents=True, exist_ok=True)
     save_checkpoint(workdir / "checkpoints", gan.checkpoint_variables(), CheckpointInfo(step=1, epoch=1))
-    fresh_generator, fresh_discriminator = models.load_models(name, name, spec, LATENT_DIM)
-    fresh = _compiled_gan(fresh_generator, fresh_discriminator, loss)
+    fresh_generator, fresh_discriminator = models.build_models(pair, spec, LATENT_DIM, {})
+    fresh = _compiled_gan(fresh_generator, fresh_discriminator, loss, conditional)
     load_checkpoint(latest_checkpoint(workdir / "checkpoints"), fresh.checkpoint_variables())
-    restored = np.asarray(fresh_generator(inputs, training=False))
-    _expect(np.allclose(restored, np.asarray(generator(inputs, training=False)), atol=1e-6),
-            f"{label}: a checkpoint does not restore the generator")
+    for part, trained, restored in (("generator", generator, fresh_generator),
+                                    ("discriminator", discriminator, fresh_discriminator)):
+        same = all(np.array_equal(a, b) for a, b in zip(trained.get_weights(), restored.get_weights()))
+        _expect(same, f"{label}: a checkpoint does not restore the {part}'s weights")
+    _expect(np.allclose(np.asarray(fresh_generator(inputs, training=False)), np.asarray(generator(inputs)),
+                        atol=1e-6), f"{label}: a checkpoint does not restore the generator's output")
 
-    _export_with_parity(name, spec, generator, workdir, label)
+    _export_with_parity(pair, spec, generator, conditional, workdir, label)
 
 
-def _compiled_gan(generator, discriminator, loss):
+def _nonsaturating():
+    from ganzoo.run_plugins import load_loss
+    return load_loss("nonsaturating")[1]
+
+
+def _compiled_gan(generator, discriminator, loss, conditional: bool = False):
     import keras
 
     from ganzoo.training.gan import GAN
-    gan = GAN(generator, discriminator, loss, LATENT_DIM, seed=0)
+    gan = GAN(generator, discriminator, loss, LATENT_DIM, seed=0, conditional=conditional)
     gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
     gan.build_optimizers()
     return gan
 
 
-def _one_step(generator, discriminator, loss, spec: ImageSpec):
+def _one_step(generator, discriminator, loss, spec: ImageSpec, conditional: bool = False):
     """Fit the GAN for exactly one step on random data; returns (gan, its logs)."""
-    gan = _compiled_gan(generator, discriminator, loss)
+    gan = _compiled_gan(generator, discriminator, loss, conditional)
     images = np.random.default_rng(1).uniform(-1, 1, (BATCH, *spec.shape)).astype("float32")
     data = (images, np.arange(BATCH) % (spec.num_classes or 1)) if gan.conditional else images
     history = gan.fit(_as_dataset(data), epochs=1, steps_per_epoch=1, verbose=0, shuffle=False)
@@ -155,23 +175,17 @@ def _as_dataset(data):
     return tf.data.Dataset.from_tensors(data).repeat()
 
 
-def _export_with_parity(name, spec, generator, workdir: Path, label: str) -> None:
-    from ganzoo import discovery
+def _export_with_parity(pair, spec: ImageSpec, generator, conditional: bool, workdir: Path, label: str) -> None:
+    from ganzoo import models
     from ganzoo.exporting import ExportVerificationError
     from ganzoo.exporting.onnx_export import export_onnx
-    from ganzoo.settings import TrainConfig
-    from ganzoo.training.restore import TrainedGenerator
-    from ganzoo.training.run_directory import RunDirectory
+    from ganzoo_runtime.metadata import GeneratorInfo
 
-    run = RunDirectory(workdir / "run")
-    run.create()
-    config = TrainConfig(architecture=name, generator=name, discriminator=name, loss="nonsaturating",
-                         dataset="conformance", latent_dim=LATENT_DIM, batch_size=BATCH, epochs=1, lr=1e-3,
-                         beta_1=0.5, beta_2=0.999, seed=0, image_spec=spec)
-    run.config.write_text(config.to_json())
-    trained = TrainedGenerator(generator, config, 1, run, discovery.load("ganzoo.generators", name))
+    info = GeneratorInfo(LATENT_DIM, spec.shape, num_classes=spec.num_classes if conditional else 0,
+                         generator=pair.generator.name, dataset="conformance")
     try:
-        export_onnx(trained, workdir / "generator.onnx")
+        export_onnx(generator, info, workdir / "generator.onnx",
+                    rebuild=lambda: models.build_generator(pair.generator, spec, LATENT_DIM, {}, conditional))
     except ExportVerificationError as error:
         raise ConformanceError(f"{label}: ONNX export failed: {error}") from None
 

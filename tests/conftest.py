@@ -30,7 +30,8 @@ def make_distribution(site: Path, name: str, version: str, entry_points: dict[st
         lines.append(f"[{group}]")
         lines += [f"{k} = {v}" for k, v in entries.items()]
     (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
-    for module, source in modules.items():
+    for module, source in modules.items():  # "pkg/__init__" makes a package
+        (site / f"{module}.py").parent.mkdir(parents=True, exist_ok=True)
         (site / f"{module}.py").write_text(textwrap.dedent(source))
     return site
 

@@ -19,10 +19,15 @@ def cli(capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["train", "nope", "--dataset", "mnist-5k"], "error: unknown generator 'nope' (valid: dcgan)"),
+    (["train", "nope", "--dataset", "mnist-5k"], "error: unknown architecture 'nope' (valid: dcgan)"),
     (["train", "dcgan", "--dataset", "mnist-5k", "--loss", "l9"], "error: unknown loss 'l9' (valid: hinge, lsgan, minimax, nonsaturating, wgan-gp)"),
     (["train", "dcgan", "--dataset", "imagenet"], "error: unknown dataset 'imagenet' (valid: fashion-mnist, folder, mnist, mnist-5k, npz)"),
-    (["train", "dcgan", "--dataset", "mnist-5k", "--discriminator", "x"], "error: unknown discriminator 'x' (valid: dcgan)"),
+    (["train", "dcgan", "--dataset", "mnist-5k", "--discriminator", "x"], "error: unknown architecture 'x' (valid: dcgan)"),
+    (["train", "dcgan", "-d", "mnist-5k", "-o", "depth=3"], "error: dcgan: unknown hyperparameter depth for dcgan (valid: dropout, width)"),
+    (["train", "dcgan", "-d", "mnist-5k", "-o", "width=wide"], "error: dcgan: width = 'wide' is not an integer"),
+    (["train", "dcgan", "-d", "mnist-5k", "-o", "dropout=1.5"], "error: dcgan: dropout = '1.5' is outside [0, 0.9]"),
+    (["train", "dcgan", "-d", "mnist-5k", "-o", "width"], "'width' is not NAME=VALUE (for example -o width=128)"),
+    (["list", "-v", "nope"], "error: unknown architecture 'nope' (valid: dcgan)"),
     (["train", "dcgan", "--dataset", "mnist-5k", "--epochs", "0"], "Invalid value for '--epochs': 0 is not in the range x>=1"),
     (["train", "dcgan", "--dataset", "mnist-5k", "--lr", "-1"], "Invalid value for '--lr'"),
     (["train", "dcgan", "--dataset", "mnist-5k", "--batch-size", "abc"], "'abc' is not a valid integer"),

@@ -9,8 +9,7 @@ import pytest
 from ganzoo import discovery
 from ganzoo.testing import ConformanceError, check_architecture, check_loss
 
-ARCHITECTURES = sorted({p.name for p in discovery.discover_plugins("ganzoo.generators")}
-                       & {p.name for p in discovery.discover_plugins("ganzoo.discriminators")})
+ARCHITECTURES = sorted(p.name for p in discovery.discover_plugins("ganzoo.architectures"))
 LOSSES = sorted(p.name for p in discovery.discover_plugins("ganzoo.losses"))
 
 
@@ -48,32 +47,86 @@ ODD = Odd()
         check_loss("odd")
 
 
-def test_a_sigmoid_generator_fails(fake_site, tmp_path):
+def _architecture(fake_site, name: str, code: str) -> None:
+    """Register ``code``'s ARCH (with dcgan's discriminator unless it defines one) as architecture ``name``."""
     from conftest import make_distribution
-    make_distribution(fake_site, "sigplug", "1.0",
-                      {"ganzoo.generators": {"sig": "sig_mod:generator"},
-                       "ganzoo.discriminators": {"sig": "ganzoo_dcgan.models:build_discriminator"}},
-                      {"sig_mod": """
-import keras
-def generator(spec, *, latent_dim):
+    make_distribution(fake_site, f"{name}plug", "1.0", {"ganzoo.architectures": {name: f"{name}_mod:ARCH"}},
+                      {f"{name}_mod": "import keras\nimport numpy as np\nfrom keras import layers\n"
+                                      "from ganzoo import Architecture\n"
+                                      "from ganzoo_dcgan.models import build_discriminator\n" + code})
+
+
+DENSE = """
+def dense(spec, latent_dim, activation):
     return keras.Sequential([keras.Input((latent_dim,)),
-                             keras.layers.Dense(spec.height * spec.width * spec.channels, activation="sigmoid"),
-                             keras.layers.Reshape(spec.shape)])
-"""})
-    with pytest.raises(ConformanceError, match="generator output is never negative"):
-        check_architecture("sig", tmp_path)
+                             layers.Dense(spec.height * spec.width * spec.channels, activation=activation),
+                             layers.Reshape(spec.shape)])
+"""
 
-
-def test_a_generator_outside_the_value_range_fails(fake_site, tmp_path):
-    from conftest import make_distribution
-    make_distribution(fake_site, "loudplug", "1.0",
-                      {"ganzoo.generators": {"loud": "loud_mod:generator"},
-                       "ganzoo.discriminators": {"loud": "ganzoo_dcgan.models:build_discriminator"}},
-                      {"loud_mod": """
-import keras
+#: A conditional pair that takes its label and then ignores it.
+LABEL_BLIND = """
 def generator(spec, *, latent_dim):
-    return keras.Sequential([keras.Input((latent_dim,)), keras.layers.Dense(spec.height * spec.width * spec.channels),
-                             keras.layers.Reshape(spec.shape)])
-"""})
-    with pytest.raises(ConformanceError, match="generator output outside"):
-        check_architecture("loud", tmp_path)
+    z, label = keras.Input((latent_dim,)), keras.Input((), dtype="int64")
+    ignored = layers.Lambda(lambda t: 0.0 * keras.ops.cast(t[:, None], "float32"))(label)
+    x = layers.Add()([layers.Dense(spec.height * spec.width * spec.channels, activation="tanh")(z), ignored])
+    return keras.Model([z, label], layers.Reshape(spec.shape)(x))
+
+def discriminator(spec):
+    images, label = keras.Input(spec.shape), keras.Input((), dtype="int64")
+    embedded = layers.Embedding(spec.num_classes, 1)(label)
+    return keras.Model([images, label], layers.Add()([layers.Dense(1)(layers.Flatten()(images)), embedded]))
+"""
+
+#: A generator with state that is not a weight: a checkpoint restores every weight, not the output.
+NOT_A_WEIGHT = """
+class Shrink(layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = float(np.random.uniform(0.5, 0.9))  # drawn anew on every build, and never checkpointed
+    def call(self, x):
+        return x * self.factor
+
+def generator(spec, *, latent_dim):
+    return keras.Sequential([keras.Input((latent_dim,)), layers.Dense(spec.height * spec.width * spec.channels,
+                             activation="tanh"), Shrink(), layers.Reshape(spec.shape)])
+ARCH = Architecture(generator, build_discriminator)
+"""
+
+
+@pytest.mark.parametrize("name, code, message", [
+    ("sig", DENSE + "ARCH = Architecture(lambda spec, latent_dim: dense(spec, latent_dim, 'sigmoid'), "
+     "build_discriminator)", "generator output is never negative"),
+    ("loud", DENSE + "ARCH = Architecture(lambda spec, latent_dim: dense(spec, latent_dim, None), "
+     "build_discriminator)", "generator output outside [-1, 1]"),
+    ("blind", LABEL_BLIND + "ARCH = Architecture(generator, discriminator, conditional=True)",
+     "the conditional generator ignores its label"),
+    ("liar", DENSE + "ARCH = Architecture(lambda spec, latent_dim: dense(spec, latent_dim, 'tanh'), "
+     "build_discriminator, conditional=True)", "its record makes it conditional"),
+])
+def test_an_architecture_that_breaks_the_contract_fails_naming_the_check(fake_site, tmp_path, name, code, message):
+    _architecture(fake_site, name, code)
+    with pytest.raises(ConformanceError, match=re.escape(message)):
+        check_architecture(name, tmp_path)
+
+
+def test_state_that_does_not_round_trip_through_a_checkpoint_fails(fake_site, tmp_path):
+    _architecture(fake_site, "amnesiac", NOT_A_WEIGHT)
+    with pytest.raises(ConformanceError, match="a checkpoint does not restore the generator's output"):
+        check_architecture("amnesiac", tmp_path)
+
+
+def test_an_export_without_parity_fails(fake_site, tmp_path, monkeypatch):
+    from ganzoo.exporting import onnx_export
+    _architecture(fake_site, "drift", DENSE + "ARCH = Architecture(lambda spec, latent_dim: dense(spec, latent_dim, "
+                                              "'tanh'), build_discriminator)")
+    convert = onnx_export.to_onnx
+
+    def drifting(*args):  # what a converter bug would do: the file computes something else than the model
+        model = convert(*args)
+        weights = max(model.graph.initializer, key=lambda t: len(t.raw_data))
+        weights.raw_data = bytes(len(weights.raw_data))
+        return model
+
+    monkeypatch.setattr(onnx_export, "to_onnx", drifting)
+    with pytest.raises(ConformanceError, match="ONNX export failed: onnxruntime differs from Keras"):
+        check_architecture("drift", tmp_path)

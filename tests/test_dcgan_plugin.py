@@ -11,7 +11,8 @@ from ganzoo.interfaces import ImageSpec, LossContext
 
 
 def _factories():
-    return discovery.load("ganzoo.generators", "dcgan"), discovery.load("ganzoo.discriminators", "dcgan")
+    dcgan = discovery.load("ganzoo.architectures", "dcgan")
+    return dcgan.generator, dcgan.discriminator
 
 
 @pytest.mark.parametrize("spec", [ImageSpec(28, 28, 1), ImageSpec(32, 32, 3), ImageSpec(64, 64, 3)])

@@ -3,6 +3,7 @@ cannot rot; so is a real broken distribution, which must leave every other comma
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -36,10 +37,13 @@ def test_the_example_plugin_installs_lists_trains_and_passes_its_own_tests(examp
     assert "mlpgan" in listed.stdout and "ganzoo-mlpgan 0.1.0" in listed.stdout and "ragan" in listed.stdout
 
     run = tmp_path / "run"
-    trained = run_cli("train", "mlpgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "2", "--run-dir", str(run),
-                      env=env)
+    described = run_cli("list", "-v", "mlpgan", env=env)
+    assert described.returncode == 0 and "hidden" in described.stdout and "int = 512" in described.stdout
+    trained = run_cli("train", "mlpgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "2", "-o", "hidden=64",
+                      "--run-dir", str(run), env=env)
     assert trained.returncode == 0, trained.stderr
     assert "with loss ragan" in trained.stderr  # the architecture's default loss, from the plugin
+    assert json.loads((run / "config.json").read_text())["hparams"] == {"hidden": 64}
     exported = run_cli("export", str(run), env=env)
     assert exported.returncode == 0, exported.stderr
 
@@ -61,8 +65,8 @@ build-backend = "setuptools.build_meta"
 [project]
 name = "ganzoo-broken"
 version = "6.6.6"
-[project.entry-points."ganzoo.generators"]
-broken = "ganzoo_broken:build"
+[project.entry-points."ganzoo.architectures"]
+broken = "ganzoo_broken:ARCH"
 [project.entry-points."ganzoo.losses"]
 broken-loss = "ganzoo_broken:LOSS"
 [tool.setuptools]

@@ -10,7 +10,8 @@ import pytest
 from conftest import run_cli
 from ganzoo.exporting import ExportVerificationError
 from ganzoo.exporting import onnx_export
-from ganzoo.exporting.onnx_export import OnnxOptions, expected_output, export_onnx, mean_tolerance, tolerance
+from ganzoo.exporting.run_export import export_run
+from ganzoo.exporting.onnx_export import OnnxOptions, expected_output, mean_tolerance, tolerance
 from ganzoo.training.restore import load_trained_generator
 from ganzoo_runtime.latents import latent_vectors
 from ganzoo_runtime.metadata import KEYS, GeneratorInfo
@@ -57,7 +58,7 @@ def test_dynamic_batch_and_parity_on_fresh_latents(default_export, trained):
         z = latent_vectors(99, batch, 8)
         got = session.run(["images"], {"z": z})[0]
         assert got.shape == (batch, 28, 28, 1)
-        assert np.abs(got - expected_output(trained, z, None, OnnxOptions())).max() <= 1e-4
+        assert np.abs(got - expected_output(trained.generator, z, None, OnnxOptions())).max() <= 1e-4
 
 
 @pytest.mark.parametrize("options, dtype, shape", [
@@ -69,7 +70,7 @@ def test_dynamic_batch_and_parity_on_fresh_latents(default_export, trained):
     (OnnxOptions(precision="int8", layout="nchw", pixels="uint8"), np.uint8, (7, 1, 28, 28)),
 ])
 def test_variants_pass_the_checker_and_their_stated_bound(trained, tmp_path, options, dtype, shape):
-    result = export_onnx(trained, tmp_path / "g.onnx", options)
+    result = export_run(trained, tmp_path / "g.onnx", options)
     assert result.max_difference <= tolerance(options)
     model = onnx.load(result.path)
     onnx.checker.check_model(model, full_check=True)
@@ -78,7 +79,7 @@ def test_variants_pass_the_checker_and_their_stated_bound(trained, tmp_path, opt
     z = latent_vectors(5, 7, 8)
     got = session.run(["images"], {"z": z})[0]
     assert got.dtype == dtype and got.shape == shape
-    difference = np.abs(got.astype(float) - expected_output(trained, z, None, options).astype(float)).max()
+    difference = np.abs(got.astype(float) - expected_output(trained.generator, z, None, options).astype(float)).max()
     assert difference <= tolerance(options)
     assert {node.domain for node in model.graph.node} <= {"", "ai.onnx"}
     if options.precision == "int8":  # really quantized: int8 weights, and int8 arithmetic between layers
@@ -119,7 +120,7 @@ def test_a_tampered_graph_fails_parity_and_leaves_no_file(trained, tmp_path, mon
 
     monkeypatch.setattr(onnx_export, "to_onnx", tampered)
     with pytest.raises(ExportVerificationError, match="differs from Keras by"):
-        export_onnx(trained, tmp_path / "bad.onnx")
+        export_run(trained, tmp_path / "bad.onnx")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -142,7 +143,7 @@ def test_an_invalid_graph_fails_the_checker_and_leaves_no_file(trained, tmp_path
 
     monkeypatch.setattr(onnx_export, "to_onnx", broken)
     with pytest.raises(ExportVerificationError, match="onnx.checker rejected"):
-        export_onnx(trained, tmp_path / "bad.onnx")
+        export_run(trained, tmp_path / "bad.onnx")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -131,11 +131,11 @@ def test_the_lock_of_a_killed_process_does_not_block(tmp_path):
 
 
 def _shelf_plugin(tmp_path, marker):
-    entries = tmp_path / "entries"
-    shutil.copytree(shelf()["dcgan-mnist"].folder, entries / "their-mnist")
-    return make_distribution(tmp_path / "site", "theirshelf", "1.0",
-                             {"ganzoo.zoo": {"theirs": "theirshelf_mod:ENTRIES"}},
-                             {"theirshelf_mod": f"open({str(marker)!r}, 'w').close()\nENTRIES = {str(entries)!r}\n"})
+    """A distribution shipping one shelf entry, whose package writes ``marker`` if it is ever imported."""
+    site = make_distribution(tmp_path / "site", "theirshelf", "1.0", {"ganzoo.zoo": {"theirs": "theirshelf_pkg.entries"}},
+                             {"theirshelf_pkg/__init__": f"open({str(marker)!r}, 'w').close()\n"})
+    shutil.copytree(shelf()["dcgan-mnist"].folder, site / "theirshelf_pkg" / "entries" / "their-mnist")
+    return site
 
 
 @pytest.mark.parametrize("env", [{"GANZOO_ALLOW_PLUGINS": "someone-else"}, {"GANZOO_DISABLE_PLUGIN_AUTOLOAD": "1"}])
@@ -149,13 +149,15 @@ def test_shelf_entries_of_an_excluded_distribution_never_run(tmp_path, env):
         assert "their-mnist" not in result.stdout
     assert result.returncode == 2 and "unknown zoo entry 'their-mnist'" in result.stderr
     admitted = run_cli("zoo", env={**pythonpath_with(site), "GANZOO_ALLOW_PLUGINS": "theirshelf"})
-    assert marker.exists() and "their-mnist" in admitted.stdout
+    assert "their-mnist" in admitted.stdout
+    sampled = run_cli("sample", "zoo:their-mnist", "-o", str(tmp_path / "g.png"),
+                      env={**pythonpath_with(site), "GANZOO_ALLOW_PLUGINS": "theirshelf"})
+    assert sampled.returncode == 0, sampled.stderr
+    assert not marker.exists()  # listed and sampled, and its package's code never ran
 
 
 def test_a_plugin_that_exits_at_import_is_a_broken_plugin(tmp_path, tiny_npz):
-    entry = {"quit": "quitter_mod:build"}
-    site = make_distribution(tmp_path / "site", "quitter", "0.1",
-                             {"ganzoo.generators": entry, "ganzoo.discriminators": entry},
+    site = make_distribution(tmp_path / "site", "quitter", "0.1", {"ganzoo.architectures": {"quit": "quitter_mod:A"}},
                              {"quitter_mod": "import sys\nsys.exit(0)\n"})
     env = pythonpath_with(site)
     checked = run_cli("list", "--check", env=env)
@@ -163,7 +165,7 @@ def test_a_plugin_that_exits_at_import_is_a_broken_plugin(tmp_path, tiny_npz):
     assert "BROKEN: SystemExit: 0" in checked.stdout and "nonsaturating" in checked.stdout
     trained = run_cli("train", "quit", "--dataset", f"npz:{tiny_npz}", "--run-dir", str(tmp_path / "run"), env=env)
     assert trained.returncode == 2
-    assert trained.stderr.strip().splitlines() == ["error: generator 'quit' from quitter 0.1 is broken: SystemExit: 0"]
+    assert trained.stderr.strip().splitlines() == ["error: architecture 'quit' from quitter 0.1 is broken: SystemExit: 0"]
     assert not (tmp_path / "run").exists()
 
 
@@ -337,15 +339,15 @@ def test_a_dataset_plugin_that_raises_value_error_is_one_line(tmp_path, monkeypa
 
 
 def test_a_bad_card_breaks_only_its_own_entry(tmp_path):
-    entries = tmp_path / "entries"
+    site = make_distribution(tmp_path / "site", "cards", "1.0", {"ganzoo.zoo": {"cards": "cards_pkg.entries"}},
+                             {"cards_pkg/__init__": ""})
+    entries = site / "cards_pkg" / "entries"
     for name in ("corrupt-card", "bare-card", "list-card"):
         shutil.copytree(shelf()["dcgan-mnist"].folder, entries / name)
     (entries / "corrupt-card" / "card.json").write_text("{ nope")
     (entries / "list-card" / "card.json").write_text("[]")
     card = json.loads((entries / "bare-card" / "card.json").read_text())
     (entries / "bare-card" / "card.json").write_text(json.dumps({"sha256": card["sha256"]}))
-    site = make_distribution(tmp_path / "site", "cards", "1.0", {"ganzoo.zoo": {"cards": "cards_mod:ENTRIES"}},
-                             {"cards_mod": f"ENTRIES = {str(entries)!r}\n"})
     env = pythonpath_with(site)
     listed = run_cli("zoo", env=env)
     assert listed.returncode == 0, listed.stderr

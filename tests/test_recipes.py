@@ -8,7 +8,8 @@ import pytest
 
 from conftest import run_cli
 from ganzoo.errors import UserError
-from ganzoo.recipes import TRAIN_KEYS, load_recipe, recipe_names
+from ganzoo.recipes import load_recipe, recipe_names
+from ganzoo.settings import RECIPE_KEYS
 
 
 def test_every_shipped_recipe_is_well_formed_and_mnist_named():
@@ -17,7 +18,7 @@ def test_every_shipped_recipe_is_well_formed_and_mnist_named():
         recipe = load_recipe(name)
         assert recipe.name == name and recipe.version >= 1 and recipe.description
         assert {"generator", "discriminator", "loss", "dataset", "batch_size", "epochs", "lr", "seed"} <= set(recipe.train)
-        assert set(recipe.train) <= set(TRAIN_KEYS)
+        assert set(recipe.train) <= set(RECIPE_KEYS)
         if "mnist" in recipe.train["dataset"]:
             assert name.endswith("-mnist") or "-mnist-" in name
 
@@ -45,3 +46,29 @@ def test_a_recipe_round_trips_into_config_json_and_the_command_line_wins(tiny_np
     assert (config["lr"], config["beta_1"], config["latent_dim"], config["seed"]) == \
         (recipe["lr"], recipe["beta_1"], recipe["latent_dim"], recipe["seed"])  # from the recipe
     assert (config["epochs"], config["batch_size"], config["dataset"]) == (1, 32, f"npz:{tiny_npz}")  # overrides
+
+
+def test_a_recipes_architecture_table_sets_hyperparameters_under_the_command_line(tiny_npz, tmp_path):
+    recipe = tmp_path / "narrow.toml"
+    recipe.write_text(f'[recipe]\nname = "narrow"\n\n[train]\ngenerator = "dcgan"\ndiscriminator = "dcgan"\n'
+                      f'dataset = "npz:{tiny_npz}"\nepochs = 1\nbatch_size = 32\nlatent_dim = 8\n\n'
+                      '[architecture]\nwidth = 8\ndropout = 0.5\n')
+    run = tmp_path / "run"
+    result = run_cli("train", "--recipe", str(recipe), "-o", "dropout=0.1", "--run-dir", str(run))
+    assert result.returncode == 0, result.stderr
+    assert json.loads((run / "config.json").read_text())["hparams"] == {"width": 8, "dropout": 0.1}
+
+
+@pytest.mark.parametrize("tables, message", [
+    ('[architecture]\nwidht = 8\n', "unknown hyperparameter widht for dcgan (valid: dropout, width)"),
+    ('[architecture]\nwidth = "wide"\n', "width = 'wide' is not an integer"),
+    ('[architecture]\nwidth = [8]\n', "[architecture] width must be a single value"),
+    ('[model]\nwidth = 8\n', "unknown table(s) model (valid: [recipe], [train], [architecture])"),
+])
+def test_a_bad_architecture_table_is_one_line(tiny_npz, tmp_path, tables, message):
+    recipe = tmp_path / "bad.toml"
+    recipe.write_text(f'[recipe]\nname = "bad"\n\n[train]\ngenerator = "dcgan"\ndataset = "npz:{tiny_npz}"\n\n'
+                      + tables)
+    result = run_cli("train", "--recipe", str(recipe), "--run-dir", str(tmp_path / "run"))
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert message in result.stderr and not (tmp_path / "run").exists()

@@ -38,6 +38,9 @@ def generator(spec, *, latent_dim=100):
 def discriminator(spec):
     return keras.Sequential([keras.Input(spec.shape), layers.Conv2D(8, 5, strides=2, padding="same"),
                              layers.LeakyReLU(), layers.Flatten(), layers.Dense(1)])
+
+from ganzoo import Architecture
+SPLIT = Architecture(generator, discriminator)
 """
 
 
@@ -68,8 +71,7 @@ def test_mirrored_on_two_cpu_devices_matches_one_device(tiny_npz, tmp_path):
     from the same global draw, losses are divided by the replica count, gradients summed. What remains is
     float32 rounding (summation order), far under the 1e-4 allowed."""
     site = make_distribution(tmp_path / "site", "splitgan", "0.1",
-                             {"ganzoo.generators": {"split": "splitgan_mod:generator"},
-                              "ganzoo.discriminators": {"split": "splitgan_mod:discriminator"}},
+                             {"ganzoo.architectures": {"split": "splitgan_mod:SPLIT"}},
                              {"splitgan_mod": SPLIT_INVARIANT})
     env = pythonpath_with(site)
     common = ("split", "--dataset", f"npz:{tiny_npz}", *TINY, "--ema", "0.9")  # the EMA update too

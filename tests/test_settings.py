@@ -1,46 +1,128 @@
-"""Settings precedence: command line > loss defaults > architecture defaults > core."""
+"""Settings: each declared once, and resolved as command line > recipe > loss > architecture > core."""
+
+import dataclasses
+
+import pytest
 
 from ganzoo import settings
-from ganzoo.interfaces import CORE_DEFAULTS, TrainingDefaults
+from ganzoo.architecture import Architecture, HParam
+from ganzoo.cli.train_command import train_command
+from ganzoo.interfaces import TrainingDefaults
+from ganzoo.settings import CORE_DEFAULTS, SETTINGS, TrainConfig
+
+
+def _resolve(command_line=None, recipe=None, loss=TrainingDefaults(), arch=TrainingDefaults(), images=1000):
+    return settings.resolve(command_line or {}, recipe or {}, loss, arch, images=images)
 
 
 def test_precedence_of_every_layer():
-    arch = TrainingDefaults(lr=1e-3, batch_size=32, epochs=7)
+    arch = TrainingDefaults(lr=1e-3, batch_size=32, epochs=7, beta_2=0.8)
     loss = TrainingDefaults(lr=5e-4, beta_1=0.0)
-    resolved = settings.resolve_settings({"epochs": 3, "lr": None}, loss, arch, images=1000)
+    resolved = _resolve({"epochs": 3, "lr": None}, {"beta_2": 0.7, "lr": 1e-5}, loss, arch)
     assert resolved["epochs"] == 3  # command line
-    assert resolved["lr"] == 5e-4  # the loss's, over the architecture's
+    assert resolved["lr"] == 1e-5  # the recipe's, over the loss's and the architecture's
+    assert resolved["beta_2"] == 0.7  # the recipe's, over the architecture's
     assert resolved["beta_1"] == 0.0  # the loss's
     assert resolved["batch_size"] == 32  # the architecture's
     assert resolved["latent_dim"] == CORE_DEFAULTS.latent_dim  # the core's
+    assert resolved["seed"] == 0 and resolved["strategy"] == "default"  # core defaults of core-only settings
 
 
-def test_loss_name_comes_from_command_line_then_architecture_then_core():
-    assert settings.resolve_loss_name("minimax", TrainingDefaults(loss="hinge")) == "minimax"
-    assert settings.resolve_loss_name(None, TrainingDefaults(loss="hinge")) == "hinge"
-    assert settings.resolve_loss_name(None, TrainingDefaults()) == CORE_DEFAULTS.loss
+def test_hyperparameters_merge_by_name_command_line_over_recipe():
+    resolved = _resolve({"hparams": {"width": "128"}}, {"hparams": {"width": 32, "dropout": 0.1}})
+    assert resolved["hparams"] == {"width": "128", "dropout": 0.1}
 
 
-def test_architecture_defaults_prefer_the_generators():
-    def g(): ...
-    def d(): ...
-    g.defaults = TrainingDefaults(lr=1.0)
-    d.defaults = TrainingDefaults(lr=2.0, batch_size=5)
-    assert settings.architecture_defaults(g, d) == TrainingDefaults(lr=1.0, batch_size=5)
-    assert settings.architecture_defaults(object(), object()) == TrainingDefaults()
+def test_loss_name_comes_from_command_line_then_recipe_then_architecture_then_core():
+    hinge = TrainingDefaults(loss="hinge")
+    assert settings.loss_name({"loss": "minimax"}, {"loss": "lsgan"}, hinge) == "minimax"
+    assert settings.loss_name({}, {"loss": "lsgan"}, hinge) == "lsgan"
+    assert settings.loss_name({}, {}, hinge) == "hinge"
+    assert settings.loss_name({}, {}, TrainingDefaults()) == CORE_DEFAULTS.loss
 
 
 def test_a_step_budget_becomes_whole_epochs_of_the_actual_data():
     arch = TrainingDefaults(batch_size=64, steps=4680)
-    assert settings.resolve_settings({}, TrainingDefaults(), arch, images=5000)["epochs"] == 60  # 78 steps/epoch
-    assert settings.resolve_settings({}, TrainingDefaults(), arch, images=60000)["epochs"] == 5  # 937 steps/epoch
-    assert settings.resolve_settings({}, TrainingDefaults(), arch, images=10)["epochs"] == 4680  # 1 step/epoch
-    assert "steps" not in settings.resolve_settings({}, TrainingDefaults(), arch, images=5000)
+    assert _resolve(arch=arch, images=5000)["epochs"] == 60  # 78 steps/epoch
+    assert _resolve(arch=arch, images=60000)["epochs"] == 5  # 937 steps/epoch
+    assert _resolve(arch=arch, images=10)["epochs"] == 4680  # 1 step/epoch
+    assert "steps" not in _resolve(arch=arch, images=5000)
 
 
 def test_a_higher_layer_length_replaces_a_lower_one_in_either_form():
     arch = TrainingDefaults(batch_size=100, steps=1000)
-    assert settings.resolve_settings({"epochs": 2}, TrainingDefaults(), arch, images=5000)["epochs"] == 2
-    assert settings.resolve_settings({}, TrainingDefaults(epochs=9), arch, images=5000)["epochs"] == 9
-    assert settings.resolve_settings({}, TrainingDefaults(steps=156), TrainingDefaults(epochs=9),
-                                     images=5000)["epochs"] == 2  # 78 steps/epoch at the core's batch 64
+    assert _resolve({"epochs": 2}, arch=arch, images=5000)["epochs"] == 2
+    assert _resolve(loss=TrainingDefaults(epochs=9), arch=arch, images=5000)["epochs"] == 9
+    assert _resolve(loss=TrainingDefaults(steps=156), arch=TrainingDefaults(epochs=9),
+                    images=5000)["epochs"] == 2  # 78 steps/epoch at the core's batch 64
+    assert _resolve(recipe={"epochs": 4}, arch=arch, images=5000)["epochs"] == 4
+
+
+def test_every_setting_is_declared_once_and_the_train_options_are_generated_from_it():
+    options = {p.name: p for p in train_command.params if p.name not in ("architecture", "run_dir", "resume",
+                                                                        "recipe")}
+    assert list(options) == [s.name for s in SETTINGS]
+    for setting in SETTINGS:
+        assert setting.flag in options[setting.name].opts and options[setting.name].help == setting.help
+    # what plugins may default is exactly what TrainingDefaults holds (plus a step budget, a length)
+    plugin_defaulted = {s.name for s in SETTINGS if s.plugin_default}
+    assert plugin_defaulted | {"steps"} == {f.name for f in dataclasses.fields(TrainingDefaults)}
+    # every setting is stored in config.json
+    assert {s.name for s in SETTINGS} <= {f.name for f in dataclasses.fields(TrainConfig)}
+
+
+def test_a_resumed_run_refuses_changed_hyperparameters_but_not_its_length():
+    stored = TrainConfig("dcgan", "dcgan", "dcgan", "nonsaturating", "mnist", 100, 64, 5, 2e-4, 0.5, 0.999, 0,
+                         hparams={"width": 64})
+    assert settings.contradictions(stored, {"epochs": 9, "hparams": {"width": 64}}) == []
+    assert settings.contradictions(stored, {"hparams": {"width": 32}, "lr": 1.0}) == [
+        "width: run has 64, command line says 32", "lr: run has 0.0002, command line says 1.0"]
+
+
+@pytest.mark.parametrize("hparam, given, expected", [
+    (HParam("width", int, 64, min=4), "128", 128),
+    (HParam("width", int, 64, min=4), 8, 8),
+    (HParam("rate", float, 0.3, min=0, max=1), "0.5", 0.5),
+    (HParam("rate", float, 0.3, min=0, max=1), 1, 1.0),
+    (HParam("kind", str, "a", choices=("a", "b")), "b", "b"),
+    (HParam("on", bool, False), "yes", True),
+    (HParam("on", bool, False), False, False),
+])
+def test_hyperparameters_parse_text_and_values(hparam, given, expected):
+    assert hparam.parse(given) == expected and type(hparam.parse(given)) is type(expected)
+
+
+@pytest.mark.parametrize("hparam, given, says", [
+    (HParam("width", int, 64, min=4), "wide", "is not an integer"),
+    (HParam("width", int, 64, min=4), 2.5, "is not an integer"),
+    (HParam("width", int, 64, min=4), True, "is not an integer"),
+    (HParam("width", int, 64, min=4), "3", r"outside \[4, inf\]"),
+    (HParam("rate", float, 0.3, min=0, max=1), "nan", "is not a number"),
+    (HParam("rate", float, 0.3, min=0, max=1), "1.5", r"outside \[0, 1\]"),
+    (HParam("kind", str, "a", choices=("a", "b")), "c", "is not one of a, b"),
+    (HParam("on", bool, False), "maybe", "is not true or false"),
+])
+def test_bad_hyperparameter_values_say_why(hparam, given, says):
+    with pytest.raises(ValueError, match=says):
+        hparam.parse(given)
+
+
+def _factory(spec, **kwargs):
+    return None
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda: HParam("width", int, 2, min=4), r"outside \[4, inf\]"),  # a default outside its own range
+    (lambda: HParam("2wide", int, 2), "not a Python identifier"),
+    (lambda: HParam("width", list, []), "type must be int, float, str or bool"),
+    (lambda: HParam("width", int, 2, model="critic"), "model must be one of"),
+    (lambda: Architecture(_factory, "not callable"), "must be a factory"),
+    (lambda: Architecture(_factory, _factory, defaults={"lr": 1}), "must be a ganzoo.TrainingDefaults"),
+    (lambda: Architecture(_factory, _factory, conditional="sometimes"), "must be False, True or"),
+    (lambda: Architecture(_factory, _factory, hparams=[("width", int, 64)]), "must hold ganzoo.HParam"),
+    (lambda: Architecture(_factory, _factory, hparams=[HParam("latent_dim", int, 1)]), "not spec or latent_dim"),
+    (lambda: Architecture(_factory, _factory, hparams=[HParam("w", int, 1), HParam("w", int, 2)]), "unique"),
+])
+def test_a_wrong_record_fails_when_it_is_made(make, says):
+    with pytest.raises((TypeError, ValueError), match=says):
+        make()

@@ -248,3 +248,28 @@ def test_a_conditional_generator_without_labels_writes_nothing(tmp_path):
     result = run_cli("train", "cdcgan", "--dataset", f"npz:{tmp_path / 'd.npz'}", "--run-dir", str(tmp_path / "run"))
     assert result.returncode == 2 and "cdcgan" in result.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_plugins_are_resolved_once_and_training_never_returns_to_discovery(tiny_npz, tmp_path, monkeypatch):
+    from ganzoo import discovery
+    from ganzoo.training.trainer import TrainRequest, prepare, train
+
+    loaded = []
+    load = discovery.load_plugin
+    monkeypatch.setattr(discovery, "load_plugin", lambda plugin: loaded.append(plugin.group) or load(plugin))
+    plan = prepare(TrainRequest("dcgan", {"dataset": f"npz:{tiny_npz}", "epochs": 1, "batch_size": 32,
+                                          "latent_dim": 8, "hparams": {"width": "8"}}, run_dir=tmp_path / "run"))
+    assert sorted(loaded) == ["ganzoo.architectures", "ganzoo.datasets", "ganzoo.losses"]  # once each
+    assert plan.config.hparams == {"width": 8, "dropout": 0.3}  # parsed, every one recorded
+    monkeypatch.setattr(discovery, "find_plugin", lambda *args: pytest.fail(f"discovery during training: {args}"))
+    result = train(plan, verbose=0)
+    assert result.step == 2 and len(loaded) == 3  # nothing loaded after prepare()
+
+
+def test_mixing_a_conditional_and_an_unconditional_model_is_one_line(tiny_npz, tmp_path):
+    pytest.importorskip("ganzoo_cdcgan")
+    result = run_cli("train", "dcgan", "--discriminator", "cdcgan", "--dataset", f"npz:{tiny_npz}",
+                     "--run-dir", str(tmp_path / "run"))
+    assert result.returncode == 2 and result.stderr.strip().splitlines() == [
+        "error: cannot pair generator dcgan (unconditional here) with discriminator cdcgan (conditional)"]
+    assert not (tmp_path / "run").exists()

@@ -15,7 +15,8 @@ from onnx import helper, numpy_helper
 
 from ganzoo.exporting import onnx_export
 from ganzoo.exporting.batch_dispatch import DISPATCH_NODE
-from ganzoo.exporting.onnx_export import OnnxOptions, expected_output, export_onnx
+from ganzoo.exporting.run_export import export_run
+from ganzoo.exporting.onnx_export import OnnxOptions, expected_output
 from ganzoo.exporting.winograd import MIN_BATCH, rewrite_convolutions, transforms
 from ganzoo.training.restore import load_trained_generator
 
@@ -79,8 +80,8 @@ def trained(trained_run):
 @pytest.fixture(scope="module")
 def both_exports(trained, tmp_path_factory):
     root = tmp_path_factory.mktemp("winograd")
-    return (export_onnx(trained, root / "fast.onnx"),
-            export_onnx(trained, root / "direct.onnx", OnnxOptions(winograd=False)))
+    return (export_run(trained, root / "fast.onnx"),
+            export_run(trained, root / "direct.onnx", OnnxOptions(winograd=False)))
 
 
 def test_the_default_export_runs_winograd_from_min_batch_and_direct_below(trained, both_exports):
@@ -104,7 +105,7 @@ def test_the_default_export_runs_winograd_from_min_batch_and_direct_below(traine
     for batch in (1, MIN_BATCH - 1, MIN_BATCH, 64):
         z = latent_vectors(3, batch, 8)
         got, plain = (s.run(["images"], {"z": z})[0] for s in sessions)
-        assert np.abs(got - expected_output(trained, z, None, OnnxOptions())).max() <= 1e-4
+        assert np.abs(got - expected_output(trained.generator, z, None, OnnxOptions())).max() <= 1e-4
         if batch < MIN_BATCH:
             np.testing.assert_array_equal(got, plain)  # the same direct graph
         else:
@@ -123,7 +124,7 @@ def test_a_winograd_form_that_fails_verification_falls_back_to_direct(trained, t
 
     monkeypatch.setattr(onnx_export, "rewrite_convolutions", off_by_five_percent)
     with caplog.at_level(logging.WARNING):
-        result = export_onnx(trained, tmp_path / "g.onnx")
+        result = export_run(trained, tmp_path / "g.onnx")
     assert not result.winograd and result.max_difference <= 1e-4
     assert "the Winograd form failed verification" in caplog.text
     assert DISPATCH_NODE not in [n.name for n in onnx.load(result.path).graph.node]

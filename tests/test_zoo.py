@@ -72,13 +72,13 @@ def test_bad_zoo_names(name, message, tmp_path):
 
 
 def test_a_tampered_entry_is_refused(tmp_path):
-    shelf_dir = tmp_path / "shelf"
+    site = make_distribution(tmp_path / "site", "fakeshelf", "1.0", {"ganzoo.zoo": {"fake": "fakeshelf_pkg.shelf"}},
+                             {"fakeshelf_pkg/__init__": ""})
+    shelf_dir = site / "fakeshelf_pkg" / "shelf"
     shutil.copytree(shelf()["dcgan-mnist"].folder, shelf_dir / "tampered-mnist")
     data = bytearray((shelf_dir / "tampered-mnist" / "generator.onnx").read_bytes())
     data[-100] ^= 0xFF
     (shelf_dir / "tampered-mnist" / "generator.onnx").write_bytes(bytes(data))
-    site = make_distribution(tmp_path / "site", "fakeshelf", "1.0", {"ganzoo.zoo": {"fake": "fakeshelf_mod:ENTRIES"}},
-                             {"fakeshelf_mod": f"ENTRIES = {str(shelf_dir)!r}\n"})
     result = run_cli("sample", "zoo:tampered-mnist", "--output", str(tmp_path / "x.png"), env=pythonpath_with(site))
     assert result.returncode == 2 and "zoo entry 'tampered-mnist' is damaged" in result.stderr
     assert not (tmp_path / "x.png").exists()

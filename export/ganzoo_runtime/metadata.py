@@ -6,15 +6,16 @@ without them is still usable when its input and output shapes say enough.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Mapping, Optional, Sequence
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional, Sequence
 
 FORMAT_VERSION = "1"
 PIXEL_RANGES = ((-1, 1), (0, 255))  # float output in [-1, 1], or uint8 pixels
 
 KEYS = ("ganzoo.version", "ganzoo.format_version", "ganzoo.generator", "ganzoo.dataset", "ganzoo.latent_dim",
         "ganzoo.image_shape", "ganzoo.layout", "ganzoo.pixel_range", "ganzoo.num_classes", "ganzoo.step",
-        "ganzoo.config_sha256")
+        "ganzoo.config_sha256", "ganzoo.hparams")
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class GeneratorInfo:
     ganzoo_version: str = ""
     format_version: str = FORMAT_VERSION
     config_sha256: str = ""
+    hparams: Mapping[str, Any] = field(default_factory=dict)  # the architecture's hyperparameters
     from_metadata: bool = True
 
     @property
@@ -52,6 +54,7 @@ class GeneratorInfo:
             "ganzoo.num_classes": str(self.num_classes),
             "ganzoo.step": "" if self.step is None else str(self.step),
             "ganzoo.config_sha256": self.config_sha256,
+            "ganzoo.hparams": json.dumps(dict(self.hparams), sort_keys=True),
         }
 
     @classmethod
@@ -70,9 +73,12 @@ class GeneratorInfo:
                        num_classes=int(get("ganzoo.num_classes") or 0), generator=get("ganzoo.generator"),
                        dataset=get("ganzoo.dataset"), step=int(step) if step else None,
                        ganzoo_version=get("ganzoo.version"), format_version=get("ganzoo.format_version"),
-                       config_sha256=get("ganzoo.config_sha256"))
+                       config_sha256=get("ganzoo.config_sha256"),
+                       hparams=json.loads(props.get("ganzoo.hparams") or "{}"))
         except (ValueError, OverflowError) as error:
             raise ValueError(f"malformed ganzoo metadata: {error}") from None
+        if not isinstance(info.hparams, dict):
+            raise ValueError("malformed ganzoo metadata: hparams is not a JSON object")
         if info.layout not in ("nhwc", "nchw"):
             raise ValueError(f"malformed ganzoo metadata: layout {info.layout!r}")
         if info.pixel_range not in PIXEL_RANGES:

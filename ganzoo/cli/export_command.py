@@ -57,10 +57,11 @@ def export_command(run, format_, output, opset, precision, layout, pixels, winog
             click.echo(f"wrote {output} (SavedModel, step {trained.step}; largest difference from Keras "
                        f"{difference:.2g})", err=True)
             return
-        from ganzoo.exporting.onnx_export import OnnxOptions, export_onnx
+        from ganzoo.exporting.onnx_export import OnnxOptions
+        from ganzoo.exporting.run_export import export_run
         from ganzoo.exporting.winograd import MIN_BATCH
         options = OnnxOptions(opset=opset, precision=precision, layout=layout, pixels=pixels, winograd=winograd)
-        result = export_onnx(trained, output or trained.run.path / options.default_filename(), options)
+        result = export_run(trained, output or trained.run.path / options.default_filename(), options)
     except ExportVerificationError as error:
         click.echo(f"error: export failed verification: {error}", err=True)
         raise click.exceptions.Exit(1)

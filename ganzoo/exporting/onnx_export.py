@@ -19,7 +19,7 @@ import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -30,7 +30,6 @@ from ganzoo.exporting.batch_dispatch import DISPATCH_NODE, dispatch_by_batch
 from ganzoo.exporting.subpixel import rewrite_conv_transposes
 from ganzoo.exporting.winograd import MIN_BATCH, rewrite_convolutions
 from ganzoo.interrupts import deferred_ctrl_c
-from ganzoo.training.restore import TrainedGenerator
 from ganzoo_runtime.atomic import atomic_path
 from ganzoo_runtime.latents import latent_vectors
 from ganzoo_runtime.metadata import GeneratorInfo
@@ -90,24 +89,33 @@ def mean_tolerance(options: OnnxOptions) -> float | None:
     return bound * 127.5 if options.pixels == "uint8" else bound
 
 
-def export_onnx(trained: TrainedGenerator, output: Path, options: OnnxOptions = OnnxOptions(),
-                subpixel: bool = True) -> OnnxExport:
-    """Convert, verify and write; raises ExportVerificationError (writing nothing) when a check fails."""
+def export_onnx(generator, info: GeneratorInfo, output: Path, options: OnnxOptions = OnnxOptions(), *,
+                rebuild: Callable[[], Any] | None = None, subpixel: bool = True) -> OnnxExport:
+    """Convert a Keras generator, verify it against the model and write it; raises ExportVerificationError
+    (writing nothing) when a check fails.
+
+    ``info`` describes the generator (its latent size, image shape and classes; its layout and pixel range
+    come from ``options``); ``rebuild`` returns a fresh, untrained copy of the architecture under the current
+    Keras dtype policy, which fp16 needs (the weights are copied into it).
+    """
     _check_options(options)
     if not output.parent.is_dir():
         raise UserError(f"cannot write {output}: no such directory {output.parent}")
-    info = generator_info(trained, options)
+    if options.precision == "fp16" and rebuild is None:
+        raise ValueError("an fp16 export needs `rebuild`, to build the generator under a float16 policy")
+    info = dataclasses.replace(info, layout=options.layout, pixel_range=(0, 255) if options.pixels == "uint8"
+                               else (-1, 1))
     with deferred_ctrl_c():  # Ctrl-C stops the export before anything is written
-        model = to_onnx(trained, options, info, subpixel)
+        model = to_onnx(generator, options, info, subpixel, rebuild)
         try:
-            difference = verify(model, trained, options, info)
+            difference = verify(model, generator, options, info)
         except ExportVerificationError as error:
             if not uses_winograd(model):
                 raise
             log.warning("the Winograd form failed verification (%s); exporting direct convolutions only", error)
             options = dataclasses.replace(options, winograd=False)
-            model = to_onnx(trained, options, info, subpixel)
-            difference = verify(model, trained, options, info)
+            model = to_onnx(generator, options, info, subpixel, rebuild)
+            difference = verify(model, generator, options, info)
     try:
         with atomic_path(output) as tmp:
             tmp.write_bytes(model.SerializeToString())
@@ -124,20 +132,7 @@ def _check_options(options: OnnxOptions) -> None:
             raise UserError(f"unsupported {name} {value!r} (valid: {shown})")
 
 
-def generator_info(trained: TrainedGenerator, options: OnnxOptions) -> GeneratorInfo:
-    spec, config = trained.config.image_spec, trained.config
-    return GeneratorInfo(latent_dim=config.latent_dim, image_shape=spec.shape, layout=options.layout,
-                         pixel_range=(0, 255) if options.pixels == "uint8" else (-1, 1),
-                         num_classes=_num_classes(trained), generator=config.generator, dataset=config.dataset,
-                         step=trained.step, ganzoo_version=__version__, config_sha256=trained.config_sha256)
-
-
-def _num_classes(trained: TrainedGenerator) -> int:
-    conditional = len(trained.generator.inputs) == 2
-    return (trained.config.image_spec.num_classes or 0) if conditional else 0
-
-
-def to_onnx(trained: TrainedGenerator, options: OnnxOptions, info: GeneratorInfo, subpixel: bool = True):
+def to_onnx(generator, options: OnnxOptions, info: GeneratorInfo, subpixel: bool = True, rebuild=None):
     """The ONNX model (a ModelProto) for ``options``, with ganzoo's names and metadata.
 
     ``subpixel``: rewrite transposed convolutions into Conv + DepthToSpace (same
@@ -148,7 +143,8 @@ def to_onnx(trained: TrainedGenerator, options: OnnxOptions, info: GeneratorInfo
     import tensorflow as tf
     import tf2onnx
 
-    generator = _float16_copy(trained) if options.precision == "fp16" else trained.generator
+    if options.precision == "fp16":
+        generator = _float16_copy(generator, rebuild)
     compute_dtype = tf.float16 if options.precision == "fp16" else tf.float32
     signature = [tf.TensorSpec([None, info.latent_dim], tf.float32, name="z")]
     if info.conditional:
@@ -193,13 +189,13 @@ def uses_winograd(model) -> bool:
     return any(node.op_type == "If" and node.name == DISPATCH_NODE for node in model.graph.node)
 
 
-def _float16_copy(trained: TrainedGenerator):
+def _float16_copy(generator, rebuild: Callable[[], Any]):
     """The same generator built under Keras' float16 dtype policy, with the trained weights."""
     from ganzoo.training.precision import policy
 
     with policy("float16"):
-        copy = trained.factory(trained.config.image_spec, latent_dim=trained.config.latent_dim)
-    copy.set_weights(trained.generator.get_weights())
+        copy = rebuild()
+    copy.set_weights(generator.get_weights())
     return copy
 
 
@@ -217,7 +213,7 @@ def _drop_unused_domains(model) -> None:
     model.opset_import.extend(kept)
 
 
-def verify(model, trained: TrainedGenerator, options: OnnxOptions, info: GeneratorInfo) -> float:
+def verify(model, generator, options: OnnxOptions, info: GeneratorInfo) -> float:
     """Check the model and compare onnxruntime with Keras; returns the largest difference."""
     import onnx
 
@@ -240,7 +236,7 @@ def verify(model, trained: TrainedGenerator, options: OnnxOptions, info: Generat
         labels = np.arange(batch, dtype=np.int64) % info.num_classes if info.conditional else None
         feeds = {"z": z} if labels is None else {"z": z, "label": labels}
         got = session.run(["images"], feeds)[0]
-        expected = expected_output(trained, z, labels, options)
+        expected = expected_output(generator, z, labels, options)
         if got.shape != expected.shape or got.dtype != expected.dtype:
             raise ExportVerificationError(f"onnxruntime output {got.dtype} {got.shape} differs from the expected "
                                           f"{expected.dtype} {expected.shape}")
@@ -256,11 +252,10 @@ def verify(model, trained: TrainedGenerator, options: OnnxOptions, info: Generat
     return largest
 
 
-def expected_output(trained: TrainedGenerator, z: np.ndarray, labels: Optional[np.ndarray],
-                    options: OnnxOptions) -> np.ndarray:
+def expected_output(generator, z: np.ndarray, labels: Optional[np.ndarray], options: OnnxOptions) -> np.ndarray:
     """What the exported graph must compute, from the float32 Keras generator."""
     inputs = z if labels is None else [z, labels]
-    x = np.asarray(trained.generator(inputs, training=False), np.float32)
+    x = np.asarray(generator(inputs, training=False), np.float32)
     if options.pixels == "uint8":
         x = np.clip(np.round((x + 1.0) * 127.5), 0, 255).astype(np.uint8)
     if options.layout == "nchw":

@@ -1,9 +1,11 @@
 """Training recipes: small versioned TOML files that fix every setting of a run (``ganzoo train --recipe NAME``,
 or ``--recipe PATH.toml`` for one of your own).
 
-A recipe has a ``[recipe]`` table (``name``, ``version``, ``description``) and
-a ``[train]`` table with the generator, discriminator, loss, dataset, every
-hyperparameter and the seed. Command-line options override a recipe's values.
+A recipe has a ``[recipe]`` table (``name``, ``version``, ``description``), a
+``[train]`` table with the generator, discriminator, loss, dataset, every
+training setting and the seed (:data:`ganzoo.settings.RECIPE_KEYS`), and an
+optional ``[architecture]`` table of the architecture's hyperparameters.
+Command-line options override a recipe's values (ganzoo.settings).
 """
 
 from __future__ import annotations
@@ -15,15 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import UserError
+from ganzoo.settings import BY_NAME, RECIPE_KEYS
 
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
-
-#: The [train] keys a recipe may set: each is checked exactly as its `ganzoo train` option is.
-TRAIN_KEYS = ("generator", "discriminator", "loss", "dataset", "latent_dim", "batch_size", "epochs", "lr", "beta_1",
-              "beta_2", "seed", "r1", "eval_every", "image_size", "channels")
 
 
 @dataclass(frozen=True)
@@ -32,6 +31,7 @@ class Recipe:
     version: int
     description: str
     train: dict[str, Any] = field(default_factory=dict)
+    hparams: dict[str, Any] = field(default_factory=dict)  # [architecture]: checked against the architecture
 
     @property
     def label(self) -> str:
@@ -63,9 +63,16 @@ def load_recipe(name: str) -> Recipe:
         raise UserError(f"recipe {name}: no such file") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise UserError(f"recipe {name} cannot be read: {getattr(error, 'strerror', None) or error}") from None
-    head, train = data.get("recipe"), data.get("train")
+    head, train, hparams = data.get("recipe"), data.get("train"), data.get("architecture", {})
     if not isinstance(head, dict) or not isinstance(train, dict):
         raise UserError(f"recipe {name} needs a [recipe] and a [train] table")
+    unknown = sorted(set(data) - {"recipe", "train", "architecture"})
+    if unknown or not isinstance(hparams, dict):
+        raise UserError(f"recipe {name}: unknown table(s) {', '.join(unknown) or 'architecture'} (valid: [recipe], "
+                        "[train], [architecture])")
+    nested = sorted(k for k, v in hparams.items() if isinstance(v, (dict, list)))
+    if nested:
+        raise UserError(f"recipe {name}: [architecture] {', '.join(nested)} must be a single value")
     label = head.get("name")
     if not isinstance(label, str) or not _NAME.match(label) or (expected_name and label != expected_name):
         raise UserError(f"recipe {name}: [recipe] name is {label!r}; it must be "
@@ -73,29 +80,26 @@ def load_recipe(name: str) -> Recipe:
     version = head.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise UserError(f"recipe {name}: version {version!r} is not a positive integer")
-    return Recipe(label, version, str(head.get("description", "")), _checked(name, train))
+    return Recipe(label, version, str(head.get("description", "")), _checked(name, train), dict(hparams))
 
 
 def _checked(name: str, train: dict[str, Any]) -> dict[str, Any]:
-    """The [train] values, each put through its command-line option's type and range (as its text, the way
+    """The [train] values, each put through its setting's command-line type and range (as its text, the way
     a shell would hand it over), so a recipe can set nothing the command line would refuse."""
     import click
 
-    from ganzoo.cli.train_command import train_command
-
-    unknown = sorted(set(train) - set(TRAIN_KEYS))
+    unknown = sorted(set(train) - set(RECIPE_KEYS))
     if unknown:
         raise UserError(f"recipe {name}: unknown key(s) {', '.join(unknown)} in [train] (valid: "
-                        f"{', '.join(TRAIN_KEYS)})")
-    options = {p.name: p for p in train_command.params}
+                        f"{', '.join(RECIPE_KEYS)})")
     checked = {}
-    with click.Context(train_command) as ctx:
-        for key, value in train.items():
-            if isinstance(value, (dict, list)) or (isinstance(value, bool) and options[key].type is not click.BOOL):
-                raise UserError(f"recipe {name}: {key} = {value!r} is not valid for --{key.replace('_', '-')}")
-            try:
-                checked[key] = options[key].type.convert(value if isinstance(value, str) else str(value),
-                                                         options[key], ctx)
-            except click.BadParameter as error:
-                raise UserError(f"recipe {name}: {key} = {value!r}: {error.message.rstrip('.')}") from None
+    for key, value in train.items():
+        setting = BY_NAME[key]
+        kind = click.types.convert_type(setting.type)
+        if isinstance(value, (dict, list)) or (isinstance(value, bool) and kind is not click.BOOL):
+            raise UserError(f"recipe {name}: {key} = {value!r} is not valid for {setting.flag}")
+        try:
+            checked[key] = kind.convert(value if isinstance(value, str) else str(value), None, None)
+        except click.BadParameter as error:
+            raise UserError(f"recipe {name}: {key} = {value!r}: {error.message.rstrip('.')}") from None
     return checked

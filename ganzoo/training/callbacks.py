@@ -15,8 +15,9 @@ import time
 
 import keras
 import numpy as np
+from PIL import Image
 from ganzoo_runtime.atomic import atomic_path
-from ganzoo_runtime.images import save_grid, to_uint8
+from ganzoo_runtime.images import save_gif, save_grid, to_uint8
 from ganzoo_runtime.metadata import GeneratorInfo
 from ganzoo_runtime.sampling import balanced_images
 
@@ -177,6 +178,22 @@ class SampleGrid(EpochWriter):
     def write_epoch(self, epoch, logs):
         images = self.model.sampling_generator(self.inputs, training=False)
         save_grid(to_uint8(_float32(images)), self.run.sample_grid(epoch + 1), columns=self.columns, scale=2)
+
+
+class ProgressGif(keras.callbacks.Callback):
+    """When training stops, the epochs' sample grids as one animated GIF (samples/progress.gif)."""
+
+    def __init__(self, run: RunDirectory):
+        super().__init__()
+        self.run = run
+
+    def on_train_end(self, logs=None):
+        frames = []
+        for path in sorted(self.run.samples.glob("epoch-*.png")):
+            with Image.open(path) as image:
+                frames.append(image.convert("L" if image.mode == "L" else "RGB"))
+        if frames:
+            save_gif(frames, self.run.progress_gif)
 
 
 class MetricsCSV(EpochWriter):

@@ -24,8 +24,10 @@ class GAN(keras.Model):
     """Generator + discriminator trained together, by the loss's rules (see ganzoo.interfaces.Loss)."""
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, loss: Loss, latent_dim: int,
-                 seed: int, r1_gamma: float = 0.0, ema: GeneratorEMA | None = None, **kwargs):
+                 seed: int, r1_gamma: float = 0.0, ema: GeneratorEMA | None = None, conditional: bool = False,
+                 **kwargs):
         super().__init__(**kwargs)
+        self.conditional = conditional  # whether the models take class labels (from the architecture's record)
         self.r1_gamma = r1_gamma
         self.generator = generator
         self.discriminator = discriminator
@@ -70,11 +72,6 @@ class GAN(keras.Model):
     def sampling_generator(self) -> keras.Model:
         """The generator that samples, grids and evaluation use: the EMA one when there is one."""
         return self.ema.generator if self.ema else self.generator
-
-    @property
-    def conditional(self) -> bool:
-        """Whether the generator takes class labels (a second input)."""
-        return len(self.generator.inputs) == 2
 
     def train_step(self, data):
         real_images, labels = data if self.conditional else (data, None)

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ganzoo import discovery, models
+from ganzoo import models
 from ganzoo.errors import UserError
 from ganzoo.interrupts import deferred_ctrl_c
+from ganzoo.run_plugins import LoadedArchitecture, load_architecture
 from ganzoo.settings import TrainConfig, load_config
 from ganzoo.training.checkpoint import load_checkpoint, usable_checkpoint
 from ganzoo.training.run_directory import RunDirectory
@@ -21,12 +22,24 @@ class TrainedGenerator:
     config: TrainConfig
     step: int
     run: RunDirectory
-    factory: Any  # the plugin factory, to rebuild the generator (e.g. in float16)
+    architecture: LoadedArchitecture  # the generator's record, to rebuild it (e.g. in float16)
+    conditional: bool
     weights: str = "raw"  # "ema" (the moving average of the weights) or "raw" (the trained ones)
 
     @property
     def config_sha256(self) -> str:
         return hashlib.sha256(self.run.config.read_bytes()).hexdigest()
+
+    @property
+    def hparams(self) -> dict[str, Any]:
+        """The generator's hyperparameters, every one (a run from before they existed has the defaults)."""
+        return self.architecture.record.hparam_values(self.config.hparams, "generator")
+
+    def rebuild(self) -> Any:
+        """A fresh generator of the same architecture, under the current Keras dtype policy (untrained)."""
+        config = self.config
+        return models.build_generator(self.architecture, config.image_spec, config.latent_dim, config.hparams,
+                                      self.conditional)
 
 
 def is_run_directory(path: Path) -> bool:
@@ -44,10 +57,11 @@ def load_trained_generator(path: Path, ema: bool = True) -> TrainedGenerator:
     if checkpoint is None:
         raise UserError(f"run {run.path} has no checkpoint yet: train it for at least one epoch "
                         f"(ganzoo train --resume --run-dir {run.path})")
-    plugin = discovery.find_plugin("ganzoo.generators", config.generator)
-    factory = discovery.load_plugin(plugin)
+    architecture = load_architecture(config.generator)
+    conditional = architecture.record.is_conditional(config.image_spec)
     with deferred_ctrl_c():  # building traces Keras layers, which can swallow a KeyboardInterrupt
-        generator = models.build_generator(plugin, factory, config.image_spec, config.latent_dim)
+        generator = models.build_generator(architecture, config.image_spec, config.latent_dim, config.hparams,
+                                           conditional)
     weights = "ema" if ema and config.ema else "raw"
     info = load_checkpoint(checkpoint, generator.variables, part="trailing" if weights == "ema" else "leading")
-    return TrainedGenerator(generator, config, info.step, run, factory, weights)
+    return TrainedGenerator(generator, config, info.step, run, architecture, conditional, weights)

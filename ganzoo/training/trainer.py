@@ -21,10 +21,11 @@ from typing import Any
 
 from ganzoo_runtime.atomic import atomic_path
 
-from ganzoo import __version__, discovery, settings
+from ganzoo import __version__, settings
 from ganzoo.datasets import as_arrays, open_dataset
 from ganzoo.errors import UserError
-from ganzoo.interfaces import TrainingDefaults
+from ganzoo.recipes import Recipe
+from ganzoo.run_plugins import ModelPlugins, RunPlugins, load_loss
 from ganzoo.settings import TrainConfig
 from ganzoo.training.checkpoint import latest_checkpoint, read_info, set_aside_damaged, usable_checkpoint
 from ganzoo.training.metrics_file import read_metrics, truncate_metrics
@@ -40,32 +41,39 @@ GRID_SEED_OFFSET = 1  # the sample grid's latents differ from the training noise
 
 @dataclass
 class TrainRequest:
-    """What the user asked for; ``None`` means "not given"."""
+    """What the user asked for: the settings given on the command line (``None`` or absent: not given; see
+    ganzoo.settings.SETTINGS), the recipe under them, and where to train."""
 
-    architecture: str | None
-    dataset: str | None
-    generator: str | None = None
-    discriminator: str | None = None
-    loss: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)  # latent_dim, batch_size, epochs, lr, beta_1, beta_2, seed
-    eval_every: int | None = None
-    r1: float | None = None
-    recipe: str | None = None  # "name@version" of the recipe the settings came from
-    image_size: int | None = None
-    channels: int | None = None
+    architecture: str | None = None  # ARCH: the generator and discriminator unless those are given
+    given: dict[str, Any] = field(default_factory=dict)
+    recipe: Recipe | None = None
     run_dir: Path | None = None
     resume: bool = False
-    strategy: str | None = None
-    devices: tuple[str, ...] | None = None
-    precision: str | None = None
-    jit: bool | None = None
-    ema: float | None = None
 
-    def scale_options(self) -> dict[str, Any]:
-        """The options of docs/scaling.md that were given."""
-        given = {"strategy": self.strategy, "devices": self.devices, "precision": self.precision, "jit": self.jit,
-                 "ema": self.ema}
-        return {k: v for k, v in given.items() if v is not None}
+    def layers(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(command line, recipe): the two top layers of the settings' precedence."""
+        command_line = {k: v for k, v in self.given.items() if v is not None and v != {}}
+        for part in ("generator", "discriminator"):
+            if self.architecture and not command_line.get(part):
+                command_line[part] = self.architecture
+        recipe = dict(self.recipe.train) if self.recipe else {}
+        if self.recipe and self.recipe.hparams:
+            recipe["hparams"] = dict(self.recipe.hparams)
+        return command_line, recipe
+
+
+@dataclass(frozen=True)
+class TrainPlan:
+    """A run resolved and ready: its settings, its directory, its data and its plugins (loaded once)."""
+
+    config: TrainConfig
+    run: RunDirectory
+    dataset: Any
+    plugins: RunPlugins
+
+    @property
+    def conditional(self) -> bool:
+        return self.plugins.models.conditional(self.config.image_spec or self.dataset.info.spec)
 
 
 @dataclass(frozen=True)
@@ -91,22 +99,45 @@ class TrainingDiverged(Exception):
     """A loss became non-finite; the last good checkpoint is kept."""
 
 
-def prepare(request: TrainRequest) -> tuple[TrainConfig, RunDirectory, Any]:
-    """Resolve the request into a config and run directory, and open the dataset; writes nothing."""
+def prepare(request: TrainRequest) -> TrainPlan:
+    """Resolve the request into a config, run directory, dataset and plugins; writes nothing."""
     if request.resume:
         return _prepare_resume(request)
-    if not request.architecture:
+    command_line, recipe = request.layers()
+    generator = command_line.get("generator") or recipe.get("generator")
+    if not generator:
         raise UserError("missing architecture: ganzoo train ARCH --dataset NAME (see `ganzoo list`)")
-    if not request.dataset:
+    dataset_name = command_line.get("dataset") or recipe.get("dataset")
+    if not dataset_name:
         raise UserError("missing --dataset (for example --dataset mnist)")
-    run = RunDirectory(request.run_dir or default_run_path(request.architecture, request.dataset))
+    run = RunDirectory(request.run_dir or default_run_path(request.architecture or generator, dataset_name))
     check_not_in_use(run)  # first: a run being written also holds a config.json
     _check_fresh(run)
-    config, dataset = _resolve(request)
-    return config, run, dataset
+    discriminator = command_line.get("discriminator") or recipe.get("discriminator") or generator
+    models = ModelPlugins.load(generator, discriminator)
+    loss_name = settings.loss_name(command_line, recipe, models.defaults)
+    plugins = RunPlugins(models, *reversed(load_loss(loss_name)))
+    layers = (command_line, recipe, plugins.loss_defaults, models.defaults)
+    where = settings.resolve(*layers, images=1)  # the dataset's own settings need no image count
+    dataset = open_dataset(dataset_name, size=where["image_size"], channels=where["channels"])
+    values = settings.resolve(*layers, images=dataset.info.size)
+    if dataset.info.size < values["batch_size"]:
+        raise UserError(f"batch size {values['batch_size']} is larger than the dataset "
+                        f"({dataset.info.size} images): choose a smaller --batch-size")
+    models.conditional(dataset.info.spec)  # a conditional pair without labels: refused before anything is built
+    config = TrainConfig(
+        **{s.name: values[s.name] for s in settings.SETTINGS if s.name not in _DERIVED},
+        architecture=request.architecture or generator, generator=generator, discriminator=discriminator,
+        loss=loss_name, hparams=models.hparams(values["hparams"]), image_spec=dataset.info.spec,
+        dataset_size=dataset.info.size, recipe=request.recipe.label if request.recipe else None,
+        plugins=plugins.provenance(), ganzoo_version=__version__)
+    return TrainPlan(config, run, dataset, plugins)
 
 
-def _prepare_resume(request: TrainRequest) -> tuple[TrainConfig, RunDirectory, Any]:
+_DERIVED = ("generator", "discriminator", "loss", "hparams")  # settings that prepare() resolves itself
+
+
+def _prepare_resume(request: TrainRequest) -> TrainPlan:
     if request.run_dir is None:
         raise UserError("--resume needs --run-dir, the run directory to continue")
     run = RunDirectory(request.run_dir)
@@ -115,30 +146,30 @@ def _prepare_resume(request: TrainRequest) -> tuple[TrainConfig, RunDirectory, A
     check_not_in_use(run)
     stored = settings.load_config(run.config)
     read_metrics(run.metrics)  # a metrics.csv that is not ganzoo's is refused before anything is built
-    requested = {"architecture": request.architecture, "generator": request.generator,
-                 "discriminator": request.discriminator, "loss": request.loss, "dataset": request.dataset,
-                 "image_size": request.image_size, "channels": request.channels, "r1": request.r1,
-                 **request.options, **request.scale_options()}
-    if request.architecture and not request.generator:
-        requested["generator"] = request.architecture
-    if request.architecture and not request.discriminator:
-        requested["discriminator"] = request.architecture
+    plugins = RunPlugins(ModelPlugins.load(stored.generator, stored.discriminator), *reversed(load_loss(stored.loss)))
+    command_line, recipe = request.layers()
+    requested = {**recipe, **command_line}
+    if "hparams" in requested:  # compared parsed, against the stored values or the record's defaults
+        everything = plugins.models.hparams({**stored.hparams, **requested["hparams"]})
+        requested["hparams"] = {k: everything[k] for k in requested["hparams"]}
+        stored = replace(stored, hparams=plugins.models.hparams(stored.hparams))
     differences = settings.contradictions(stored, requested)
     if differences:
         raise UserError(f"cannot resume {run.path}: options contradict its config.json ("
                         + "; ".join(differences) + ")")
-    epochs = request.options.get("epochs") or stored.epochs
+    stored = settings.load_config(run.config)  # as written: _claim compares it field by field
+    epochs = command_line.get("epochs") or stored.epochs
     checkpoint = usable_checkpoint(run.checkpoints)
     completed = read_info(checkpoint).epoch if checkpoint is not None else 0
     if completed > epochs:
         raise UserError(f"cannot resume {run.path} with --epochs {epochs}: it has completed {completed} epochs")
-    resumable = {k: v for k, v in request.scale_options().items() if k in settings.RESUMABLE_CHANGES}
+    resumable = {k: v for k, v in command_line.items() if k in settings.RESUMABLE_CHANGES}
     if "strategy" in resumable and "devices" not in resumable:
         resumable["devices"] = ()  # the stored devices belong to the stored strategy
-    config = replace(stored, epochs=epochs, eval_every=request.eval_every or stored.eval_every, **resumable)
+    config = replace(stored, **{**resumable, "epochs": epochs})
     dataset = open_dataset(config.dataset, size=config.image_size, channels=config.channels)
     _check_spec(config, dataset)
-    return config, run, dataset
+    return TrainPlan(config, run, dataset, plugins)
 
 
 def _check_fresh(run: RunDirectory) -> None:
@@ -173,32 +204,6 @@ def _claim(run: RunDirectory, config: TrainConfig) -> None:
         _write_atomically(run.config, config.to_json())
 
 
-def _resolve(request: TrainRequest) -> tuple[TrainConfig, Any]:
-    generator = request.generator or request.architecture
-    discriminator = request.discriminator or request.architecture
-    g_plugin = discovery.find_plugin("ganzoo.generators", generator)
-    d_plugin = discovery.find_plugin("ganzoo.discriminators", discriminator)
-    arch_defaults = settings.architecture_defaults(discovery.load_plugin(g_plugin), discovery.load_plugin(d_plugin))
-    loss_name = settings.resolve_loss_name(request.loss, arch_defaults)
-    loss_plugin = discovery.find_plugin("ganzoo.losses", loss_name)
-    loss = discovery.load_plugin(loss_plugin)
-    dataset = open_dataset(request.dataset, size=request.image_size, channels=request.channels)
-    resolved = settings.resolve_settings(request.options, getattr(loss, "defaults", None) or TrainingDefaults(),
-                                         arch_defaults, images=dataset.info.size)
-    if dataset.info.size < resolved["batch_size"]:
-        raise UserError(f"batch size {resolved['batch_size']} is larger than the dataset "
-                        f"({dataset.info.size} images): choose a smaller --batch-size")
-    config = TrainConfig(
-        architecture=request.architecture or generator, generator=generator, discriminator=discriminator,
-        loss=loss_name, dataset=request.dataset, image_size=request.image_size, channels=request.channels,
-        image_spec=dataset.info.spec, dataset_size=dataset.info.size, seed=request.options.get("seed") or 0,
-        eval_every=request.eval_every, r1=request.r1 or 0.0, recipe=request.recipe, **request.scale_options(),
-        plugins={f"{p.group}:{p.name}": f"{p.distribution} {p.version}" for p in (g_plugin, d_plugin, loss_plugin)},
-        ganzoo_version=__version__, **{k: resolved[k] for k in
-                                      ("latent_dim", "batch_size", "epochs", "lr", "beta_1", "beta_2")})
-    return config, dataset
-
-
 def _check_spec(config: TrainConfig, dataset: Any) -> None:
     """The data of a resumed run must be the data it was trained on (same spec, same size)."""
     info = dataset.info
@@ -208,33 +213,21 @@ def _check_spec(config: TrainConfig, dataset: Any) -> None:
                         f"trained on {config.dataset_size} images {config.image_spec}")
 
 
-def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1,
-          on_start: Callable[[], None] | None = None, extra_callbacks: Sequence[Any] = ()) -> TrainResult:
-    """Train (or continue training) the run; raises TrainingInterrupted or TrainingDiverged.
+def train(plan: TrainPlan, verbose: int = 1, on_start: Callable[[], None] | None = None,
+          extra_callbacks: Sequence[Any] = ()) -> TrainResult:
+    """Train (or continue training) the run: build, then under the run's lock claim its directory, restore
+    and fit; raises TrainingInterrupted or TrainingDiverged.
 
     ``on_start`` is called once the models are built and the run directory is written;
     ``extra_callbacks`` (Keras callbacks) run after ganzoo's own, checkpoint included.
     """
     import keras
 
-    from ganzoo.training import precision
-    from ganzoo.training.distribution import make_strategy, worker_index
-
-    strategy = make_strategy(config.strategy, config.devices)  # first: before TensorFlow's runtime starts
-    worker = worker_index() if config.strategy == "multiworker" else 0
-    if config.batch_size % strategy.num_replicas_in_sync:
-        raise UserError(f"batch size {config.batch_size} does not split evenly over "
-                        f"{strategy.num_replicas_in_sync} replicas: choose a multiple of "
-                        f"{strategy.num_replicas_in_sync}")
-    if config.jit and strategy.num_replicas_in_sync > 1:  # seen failing on CPU devices: no XLA collectives there
-        raise UserError(f"--jit works with one replica only, not {strategy.num_replicas_in_sync}: leave out --jit "
-                        "or train on one device")
+    config, run = plan.config, plan.run
+    strategy, worker = _strategy(config)
     keras.utils.set_random_seed(config.seed)
-    source, all_labels = _training_source(dataset)
-    spec = config.image_spec or dataset.info.spec
-    with strategy.scope(), precision.policy(config.precision):
-        gan = _build_gan(config, spec, has_labels=all_labels is not None)
-    gan.built = True  # its parts are built; fit() under a strategy would otherwise try to call the GAN itself
+    data = _data(plan)
+    gan = _build_gan(plan, strategy)
     # Only now that the models build and the data fits is anything written, under the run's lock; in a
     # multi-worker run only the chief (worker 0) writes the run directory.
     with run_lock(run) if worker == 0 else contextlib.nullcontext():
@@ -242,8 +235,28 @@ def train(config: TrainConfig, run: RunDirectory, dataset: Any, verbose: int = 1
             _claim(run, config)
         if on_start:
             on_start()
-        data = _Data(source, all_labels if gan.conditional else None, dataset.info.size, spec)
-        return _fit(gan, strategy, config, run, data, worker, verbose, extra_callbacks)
+        restored = _restore(gan, run)
+        return _fit(gan, strategy, config, run, data, restored, worker, verbose, extra_callbacks)
+
+
+def _strategy(config: TrainConfig):
+    """The tf.distribute strategy and this process's worker index; one-line errors for what it cannot run."""
+    from ganzoo.training.distribution import make_strategy, worker_index
+
+    strategy = make_strategy(config.strategy, config.devices)  # first: before TensorFlow's runtime starts
+    replicas = strategy.num_replicas_in_sync
+    if config.batch_size % replicas:
+        raise UserError(f"batch size {config.batch_size} does not split evenly over {replicas} replicas: choose a "
+                        f"multiple of {replicas}")
+    if config.jit and replicas > 1:  # seen failing on CPU devices: no XLA collectives there
+        raise UserError(f"--jit works with one replica only, not {replicas}: leave out --jit or train on one device")
+    return strategy, worker_index() if config.strategy == "multiworker" else 0
+
+
+def _data(plan: TrainPlan) -> _Data:
+    source, labels = _training_source(plan.dataset)
+    spec = plan.config.image_spec or plan.dataset.info.spec
+    return _Data(source, labels if plan.conditional else None, plan.dataset.info.size, spec, plan.conditional)
 
 
 @dataclass(frozen=True)
@@ -252,22 +265,31 @@ class _Data:
     labels: Any  # for a conditional GAN, else None
     size: int
     spec: Any  # ImageSpec
+    conditional: bool
 
 
-def _fit(gan, strategy, config: TrainConfig, run: RunDirectory, data: _Data, worker: int, verbose: int,
+def _restore(gan, run: RunDirectory):
+    """Load the newest usable checkpoint into the GAN; its CheckpointInfo, or None for a fresh run."""
+    from ganzoo.training.checkpoint import load_checkpoint
+
+    checkpoint = latest_checkpoint(run.checkpoints)
+    if checkpoint is None:
+        return None
+    info = load_checkpoint(checkpoint, gan.checkpoint_variables())
+    log.info("resuming %s from %s (step %d, epoch %d)", run.path, checkpoint.name, info.step, info.epoch)
+    return info
+
+
+def _fit(gan, strategy, config: TrainConfig, run: RunDirectory, data: _Data, info, worker: int, verbose: int,
          extra_callbacks: Sequence[Any]) -> TrainResult:
-    """Restore the newest checkpoint, train the epochs left, and finish (or save on Ctrl-C)."""
+    """Train the epochs left after the restored checkpoint ``info``, and finish (or save on Ctrl-C)."""
     import tensorflow as tf
 
     from ganzoo.training import callbacks as cb
-    from ganzoo.training.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
+    from ganzoo.training.checkpoint import CheckpointInfo, save_checkpoint
     from ganzoo.training.pipeline import steps_per_epoch, training_batches
     from ganzoo.training.strategy_loop import fit_with_strategy
 
-    checkpoint, info = latest_checkpoint(run.checkpoints), None
-    if checkpoint is not None:
-        info = load_checkpoint(checkpoint, gan.checkpoint_variables())
-        log.info("resuming %s from %s (step %d, epoch %d)", run.path, checkpoint.name, info.step, info.epoch)
     spe = steps_per_epoch(data.size, config.batch_size)
     start_step = gan.step
     if start_step >= config.epochs * spe:
@@ -335,10 +357,10 @@ def _writers(gan, config: TrainConfig, run: RunDirectory, data: _Data) -> list:
     from ganzoo.training import callbacks as cb
 
     grid = cb.SampleGrid(run, latent_vectors(config.seed + GRID_SEED_OFFSET, GRID_SIZE, config.latent_dim),
-                         data.spec.num_classes if gan.conditional else 0)
+                         data.spec.num_classes if data.conditional else 0)
     quality = [cb.QualityMetrics(_reference_images(data.source), config)] if config.eval_every else []
     return [*quality, grid, cb.MetricsCSV(run), keras.callbacks.TensorBoard(str(run.tensorboard), write_graph=False),
-            cb.CheckpointWriter(run)]
+            cb.CheckpointWriter(run), cb.ProgressGif(run)]
 
 
 @contextlib.contextmanager
@@ -369,8 +391,8 @@ def _training_source(dataset: Any) -> tuple[Any, Any]:
     return arrays.images, arrays.labels
 
 
-def _build_gan(config: TrainConfig, spec: Any, has_labels: bool):
-    """The models, their EMA copy and optimizers, compiled; call it in the strategy's scope and dtype policy."""
+def _build_gan(plan: TrainPlan, strategy):
+    """The models, their EMA copy and optimizers, compiled, in the strategy's scope and dtype policy."""
     import keras
 
     from ganzoo import models
@@ -379,22 +401,24 @@ def _build_gan(config: TrainConfig, spec: Any, has_labels: bool):
     from ganzoo.training.ema import GeneratorEMA
     from ganzoo.training.gan import GAN
 
-    loss_plugin = discovery.find_plugin("ganzoo.losses", config.loss)
-    loss = models.check_loss(loss_plugin, discovery.load_plugin(loss_plugin))
-    generator, discriminator = models.load_models(config.generator, config.discriminator, spec, config.latent_dim)
-    if len(generator.inputs) == 2 and not has_labels:
-        raise UserError(f"{config.generator} is a conditional generator: it needs a dataset with labels")
+    config, pair = plan.config, plan.plugins.models
+    spec = config.image_spec
     if config.eval_every and spec.shape != FEATURE_SHAPE:
         raise UserError(f"--eval-every needs {'x'.join(map(str, FEATURE_SHAPE))} images (the metrics' MNIST "
                         f"feature network); {config.dataset} has {'x'.join(map(str, spec.shape))}")
-    ema = None
-    if config.ema:
-        ema = GeneratorEMA(models.load_generator(config.generator, spec, config.latent_dim), generator, config.ema)
-    gan = GAN(generator, discriminator, loss, config.latent_dim, config.seed, r1_gamma=config.r1, ema=ema)
-    adam = [keras.optimizers.Adam(config.lr, beta_1=config.beta_1, beta_2=config.beta_2) for _ in range(2)]
-    gan.compile(d_optimizer=precision.optimizer_for(config.precision, adam[0]),
-                g_optimizer=precision.optimizer_for(config.precision, adam[1]), jit_compile=config.jit)
-    gan.build_optimizers()
+    with strategy.scope(), precision.policy(config.precision):
+        generator, discriminator = models.build_models(pair, spec, config.latent_dim, config.hparams)
+        ema = None
+        if config.ema:
+            copy = models.build_generator(pair.generator, spec, config.latent_dim, config.hparams, plan.conditional)
+            ema = GeneratorEMA(copy, generator, config.ema)
+        gan = GAN(generator, discriminator, plan.plugins.loss, config.latent_dim, config.seed, r1_gamma=config.r1,
+                  ema=ema, conditional=plan.conditional)
+        adam = [keras.optimizers.Adam(config.lr, beta_1=config.beta_1, beta_2=config.beta_2) for _ in range(2)]
+        gan.compile(d_optimizer=precision.optimizer_for(config.precision, adam[0]),
+                    g_optimizer=precision.optimizer_for(config.precision, adam[1]), jit_compile=config.jit)
+        gan.build_optimizers()
+    gan.built = True  # its parts are built; fit() under a strategy would otherwise try to call the GAN itself
     return gan
 
 
@@ -410,21 +434,11 @@ def _reference_images(source: Any):
 
 
 def _finish(gan, run: RunDirectory, config: TrainConfig, spe: int, worker: int) -> TrainResult:
-    """Write the final generator (the EMA one, if any) and the progress GIF (the chief, worker 0, only)."""
-    from ganzoo_runtime.images import save_gif
-    from PIL import Image
-
+    """Write the final generator, the EMA one if any (the chief, worker 0, only)."""
     if worker:
         return TrainResult(run, config, gan.step, gan.step // spe, worker)
     with atomic_path(run.generator) as tmp:
         gan.sampling_generator.save(tmp)
-    grids = sorted(run.samples.glob("epoch-*.png"))
-    if grids:
-        frames = []
-        for path in grids:
-            with Image.open(path) as image:
-                frames.append(image.convert("L" if image.mode == "L" else "RGB"))
-        save_gif(frames, run.progress_gif)
     return TrainResult(run, config, gan.step, gan.step // spe)
 
 

@@ -60,7 +60,8 @@ def main() -> None:
 
     from ganzoo import __version__
     from ganzoo.exporting import ExportVerificationError
-    from ganzoo.exporting.onnx_export import OnnxOptions, export_onnx
+    from ganzoo.exporting.onnx_export import OnnxOptions
+    from ganzoo.exporting.run_export import export_run
     from ganzoo.recipes import load_recipe
     from ganzoo.training.restore import load_trained_generator
     from ganzoo.training.trainer import TrainRequest, prepare, train
@@ -71,21 +72,18 @@ def main() -> None:
     folder = args.output / recipe.name
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        request = TrainRequest(t["generator"], t["dataset"], generator=t["generator"], discriminator=t["discriminator"],
-                               loss=t["loss"], options={k: t[k] for k in ("latent_dim", "batch_size", "epochs", "lr",
-                                                                         "beta_1", "beta_2", "seed")},
-                               run_dir=Path(tmp) / "run", recipe=recipe.label, r1=t.get("r1"))
-        config, run, data = prepare(request)
+        plan = prepare(TrainRequest(recipe=recipe, run_dir=Path(tmp) / "run"))  # every setting the recipe has
+        run = plan.run
         started = time.perf_counter()
-        result = train(config, run, data, verbose=2)
+        result = train(plan, verbose=2)
         wall = time.perf_counter() - started
         trained = load_trained_generator(run.path)
         options = OnnxOptions(precision="fp16")  # half the size, if its parity bound holds
         try:
-            export = export_onnx(trained, folder / "generator.onnx", options)
+            export = export_run(trained, folder / "generator.onnx", options)
         except ExportVerificationError:
             options = OnnxOptions()
-            export = export_onnx(trained, folder / "generator.onnx", options)
+            export = export_run(trained, folder / "generator.onnx", options)
     model = folder / "generator.onnx"
     sample_onnx(str(model), str(folder / "grid.png"), n=64, seed=SEED, batch_size=64, device="cpu", label=None)
     card = {
@@ -93,15 +91,16 @@ def main() -> None:
         "recipe": recipe.label,
         "description": recipe.description,
         "settings": t,
-        "data": EMBEDDED_MNIST if t["dataset"] == "mnist-5k" else t["dataset"],
+        "hparams": result.config.hparams,
+        "data": EMBEDDED_MNIST if result.config.dataset == "mnist-5k" else result.config.dataset,
         "training": {"steps": result.step, "epochs": result.epochs_done, "wall_time_s": round(wall, 1),
                      "hardware": _cpu(), "tensorflow": tf.__version__, "keras": keras.__version__,
                      "ganzoo": __version__},
         "export": {"precision": options.precision,
                    "max_difference_from_keras": export.max_difference, "tolerance": export.tolerance,
                    "onnxruntime": onnxruntime.__version__},
-        "metrics": evaluate_file(model, t["dataset"], EVAL_N),
-        "quick_eval": {"n": QUICK_N, "seed": SEED, "fid": evaluate_file(model, t["dataset"], QUICK_N)["fid"]},
+        "metrics": evaluate_file(model, result.config.dataset, EVAL_N),
+        "quick_eval": {"n": QUICK_N, "seed": SEED, "fid": evaluate_file(model, result.config.dataset, QUICK_N)["fid"]},
         "grid": "grid.png",
         "sha256": hashlib.sha256(model.read_bytes()).hexdigest(),
     }

@@ -1,15 +1,23 @@
-"""Finding shelf entries, checking their files, and resolving ``zoo:NAME`` (no TensorFlow)."""
+"""Finding shelf entries, checking their files, and resolving ``zoo:NAME`` (no TensorFlow, no plugin code).
+
+A distribution ships entries by naming a folder in the ``ganzoo.zoo``
+entry-point group, written like a module (``package.folder``). The folder is
+found from the package's location, without importing it, so listing the shelf
+runs no plugin code; discovery's allow-list decides which distributions count.
+Each entry is a subfolder holding generator.onnx, card.json and grid.png.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import importlib.resources
+import importlib.util
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ganzoo.discovery import PluginError, discover_plugins, load_plugin
+from ganzoo.discovery import Plugin, discover_plugins
 from ganzoo.errors import UserError
 
 PREFIX = "zoo:"
@@ -38,16 +46,33 @@ class BrokenEntry:
     reason: str
 
 
+_FOLDER = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+
+
+def entry_folder(plugin: Plugin) -> Path:
+    """The folder a ``ganzoo.zoo`` entry point names, found without importing anything; ValueError saying
+    why there is none."""
+    if not _FOLDER.match(plugin.value):
+        raise ValueError(f"its entry point {plugin.value!r} must name a folder inside a package, as package.folder "
+                         "(no ':' attribute)")
+    top, *rest = plugin.value.split(".")
+    spec = importlib.util.find_spec(top)  # a top-level name: finders only, the package's code does not run
+    if spec is None or not spec.submodule_search_locations:
+        raise ValueError(f"package {top} is not installed")
+    folder = Path(list(spec.submodule_search_locations)[0]).joinpath(*rest)
+    if not folder.is_dir():
+        raise ValueError(f"{folder} is not a folder")
+    return folder
+
+
 def _entry_folders(broken: list[BrokenEntry]) -> list[tuple[Path, str]]:
     """ganzoo's own entries, then each admitted plugin's (through discovery: the allow-list holds here too)."""
     folders = [(Path(str(importlib.resources.files("ganzoo.zoo").joinpath("entries"))), "ganzoo")]
     for plugin in discover_plugins(GROUP):
         try:
-            folders.append((Path(load_plugin(plugin)), plugin.distribution))
-        except (PluginError, TypeError) as error:
-            cause = getattr(error, "error", error)  # what the plugin raised, for a BrokenPluginError
-            broken.append(BrokenEntry(f"{plugin.name} (all its entries)", plugin.distribution,
-                                      f"{type(cause).__name__}: {cause}"))
+            folders.append((entry_folder(plugin), plugin.distribution))
+        except ValueError as error:
+            broken.append(BrokenEntry(f"{plugin.name} (all its entries)", plugin.distribution, str(error)))
     return folders
 
 

@@ -4,7 +4,8 @@ The generator sees the latent vector and a learned embedding of the class
 label (concatenated to z, and as an extra channel of its first feature map);
 the discriminator is a projection discriminator: the inner product of a label
 embedding with its image features is added to its unconditional logit. Uses only ganzoo's public API (``ganzoo.ImageSpec``,
-``ganzoo.TrainingDefaults``). Supports 28x28 and square powers of two >= 32.
+``ganzoo.Architecture``, ``ganzoo.HParam``, ``ganzoo.TrainingDefaults``). Supports 28x28 and square powers of
+two >= 32.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ import math
 import keras
 from keras import layers
 
-from ganzoo import ImageSpec, TrainingDefaults
+from ganzoo import Architecture, HParam, ImageSpec, TrainingDefaults
 
 KERNEL = 5
-EMBEDDING = 50
 
 DEFAULTS = TrainingDefaults(loss="nonsaturating", latent_dim=100, batch_size=64, epochs=10, lr=2e-4, beta_1=0.5,
                             beta_2=0.999)
@@ -36,12 +36,12 @@ def _plan(spec: ImageSpec) -> tuple[int, int]:
     raise ValueError(f"cdcgan supports 28x28 and square powers of two >= 32, got {size}x{size}")
 
 
-def build_generator(spec: ImageSpec, *, latent_dim: int = 100) -> keras.Model:
+def build_generator(spec: ImageSpec, *, latent_dim: int = 100, embedding: int = 50) -> keras.Model:
     """(z [N, latent_dim], label [N]) -> images [N, H, W, C] in [-1, 1]."""
     start, ups = _plan(spec)
     z = keras.Input((latent_dim,), name="z")
     label = keras.Input((), dtype="int64", name="label")
-    label_embedding = layers.Embedding(spec.num_classes, EMBEDDING)(label)
+    label_embedding = layers.Embedding(spec.num_classes, embedding)(label)
     label_map = layers.Reshape((start, start, 1))(layers.Dense(start * start)(label_embedding))
     x = layers.Dense(start * start * 256, use_bias=False)(layers.Concatenate()([z, label_embedding]))
     x = layers.LeakyReLU()(layers.BatchNormalization()(x))
@@ -56,7 +56,7 @@ def build_generator(spec: ImageSpec, *, latent_dim: int = 100) -> keras.Model:
     return keras.Model([z, label], images, name="cdcgan_generator")
 
 
-def build_discriminator(spec: ImageSpec) -> keras.Model:
+def build_discriminator(spec: ImageSpec, *, dropout: float = 0.3) -> keras.Model:
     """(images [N, H, W, C], label [N]) -> logits [N, 1], a projection discriminator (Miyato & Koyama 2018):
     logit = w.h + embed(label).h on the image features h, which learns the condition fast."""
     _, downs = _plan(spec)
@@ -65,7 +65,7 @@ def build_discriminator(spec: ImageSpec) -> keras.Model:
     x = images
     for i in range(downs):
         x = layers.Conv2D(64 * 2 ** i, KERNEL, strides=2, padding="same")(x)
-        x = layers.Dropout(0.3)(layers.LeakyReLU()(x))
+        x = layers.Dropout(dropout)(layers.LeakyReLU()(x))
     features = layers.Flatten()(x)
     unconditional = layers.Dense(1, dtype="float32")(features)
     projection = layers.Dot(axes=1)([features, layers.Embedding(spec.num_classes, features.shape[-1])(label)])
@@ -73,5 +73,12 @@ def build_discriminator(spec: ImageSpec) -> keras.Model:
     return keras.Model([images, label], logits, name="cdcgan_discriminator")
 
 
-build_generator.defaults = DEFAULTS
-build_discriminator.defaults = DEFAULTS
+
+
+CDCGAN = Architecture(
+    build_generator, build_discriminator, DEFAULTS, conditional=True,
+    hparams=(HParam("embedding", int, 50, "size of the generator's class embedding", min=1, max=1024,
+                    model="generator"),
+             HParam("dropout", float, 0.3, "dropout after each discriminator convolution", min=0, max=0.9,
+                    model="discriminator")),
+    description="class-conditional DCGAN with a projection discriminator (needs labels)")

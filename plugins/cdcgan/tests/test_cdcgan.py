@@ -28,7 +28,7 @@ def test_train_export_and_sample_a_label(tmp_path):
     np.savez(tmp_path / "d.npz", x=data.images[::25, ..., 0], y=data.labels[::25])  # 200 images, 20 per digit
     run = tmp_path / "run"
     trained = ganzoo("train", "cdcgan", "--dataset", f"npz:{tmp_path / 'd.npz'}", "--epochs", "2", "--batch-size", "50",
-                     "--latent-dim", "8", "--run-dir", str(run))
+                     "--latent-dim", "8", "-o", "embedding=16", "--run-dir", str(run))
     assert trained.returncode == 0, trained.stderr
     with Image.open(run / "samples" / "epoch-0002.png") as grid:  # a row per class: 10 rows of 28x28 at 2x
         assert grid.size[1] == 2 * (10 * (28 + 2) + 2)
@@ -38,7 +38,9 @@ def test_train_export_and_sample_a_label(tmp_path):
     model = onnx.load(tmp_path / "c.onnx")
     assert [i.name for i in model.graph.input] == ["z", "label"]
     assert model.graph.input[1].type.tensor_type.elem_type == onnx.TensorProto.INT64
-    assert {p.key: p.value for p in model.metadata_props}["ganzoo.num_classes"] == "10"
+    metadata = {p.key: p.value for p in model.metadata_props}
+    assert metadata["ganzoo.num_classes"] == "10"
+    assert json.loads(metadata["ganzoo.hparams"]) == {"embedding": 16}  # the generator's, set with -o
 
     for label in ("7", "3"):
         sampled = ganzoo("sample", str(tmp_path / "c.onnx"), "--label", label, "-n", "6",
@@ -59,4 +61,5 @@ def test_list_check_builds_the_conditional_models():
     checked = subprocess.run([sys.executable, "-m", "ganzoo", "list", "--check"], capture_output=True, text=True,
                              env={**os.environ, "GANZOO_ALLOW_PLUGINS": "ganzoo-cdcgan"})
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert checked.stdout.count("ganzoo-cdcgan 0.1.0  ok") == 2
+    assert checked.stdout.count("ganzoo-cdcgan 0.1.0  ok") == 1  # its architecture record
+    assert "ganzoo-cdcgan: cdcgan-mnist" in checked.stdout  # its shelf entry, listed without an import
