@@ -399,7 +399,13 @@ def cases() -> list[Case]:
                        ("--r1", "-1"), ("--precision", "float8"), ("--strategy", "tpu"), ("--eval-every", "0")):
         add(f"train {opt} {value}", [*train, "mnist-5k", opt, value, *new_run])
     add("train lr inf", [*train, "mnist-5k", "--lr", "inf", *new_run], expect=2)
-    add("train unknown architecture", ["train", "nope", "--dataset", "mnist-5k", *new_run], says="unknown generator")
+    add("train unknown architecture", ["train", "nope", "--dataset", "mnist-5k", *new_run], says="unknown architecture")
+    for value, says in (("width=0", "outside [4, 1024]"), ("width=1e9", "is not an integer"),
+                        ("width=99999999999999999999", "outside [4, 1024]"), ("dropout=nan", "is not a number"),
+                        ("nope=1", "unknown hyperparameter nope"), ("=3", "is not NAME=VALUE"),
+                        ("width", "is not NAME=VALUE"), ("width=", "is not an integer")):
+        add(f"train -o {value!r}", ["train", "dcgan", "--dataset", "mnist-5k", "-o", value, *new_run], says=says)
+    add("list -v an unknown architecture", ["list", "-v", "nope"], says="unknown architecture 'nope'")
     add("train unknown dataset", [*train, "imagenet", *new_run], says="unknown dataset")
     add("train unknown loss", [*train, "mnist-5k", "--loss", "l9", *new_run], says="unknown loss")
     add("train empty dataset name", [*train, "", *new_run])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -48,6 +51,7 @@ def test_default_export_keeps_the_contract(default_export, trained):
     assert props["ganzoo.latent_dim"] == "8" and props["ganzoo.image_shape"] == "28,28,1"
     assert props["ganzoo.layout"] == "nhwc" and props["ganzoo.pixel_range"] == "-1,1"
     assert props["ganzoo.num_classes"] == "0" and props["ganzoo.step"] == str(trained.step) == "4"
+    assert json.loads(props["ganzoo.hparams"]) == {"width": 64}  # the generator's, every one
     assert props["ganzoo.generator"] == "dcgan" and props["ganzoo.format_version"] == "1"
     assert props["ganzoo.config_sha256"] == trained.config_sha256
 
@@ -174,3 +178,18 @@ def test_export_defaults_to_the_newest_run(trained_run, tmp_path):
     result = run_cli("export", "--format", "onnx", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (runs / "dcgan-npz-1" / "generator.onnx").exists()
+
+
+def test_a_run_from_ganzoo_01_exports_with_the_default_hyperparameters(trained_run, tmp_path):
+    """config.json of ganzoo 0.1: no hparams, and the retired plugin groups in its provenance."""
+    run = tmp_path / "old-run"
+    shutil.copytree(trained_run, run, ignore=shutil.ignore_patterns("*.onnx"))
+    config = json.loads((run / "config.json").read_text())
+    del config["hparams"]
+    config["plugins"] = {"ganzoo.generators:dcgan": "ganzoo 0.1.0", "ganzoo.discriminators:dcgan": "ganzoo 0.1.0",
+                         "ganzoo.losses:nonsaturating": "ganzoo 0.1.0"}
+    (run / "config.json").write_text(json.dumps(config))
+    result = run_cli("export", str(run), "--output", str(tmp_path / "old.onnx"))
+    assert result.returncode == 0, result.stderr
+    props = {p.key: p.value for p in onnx.load(tmp_path / "old.onnx").metadata_props}
+    assert json.loads(props["ganzoo.hparams"]) == {"width": 64}
