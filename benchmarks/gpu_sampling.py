@@ -1,12 +1,12 @@
 """On a machine with an NVIDIA GPU: which execution provider the TensorFlow-free sampler really gets, and its
 images/s on CUDA (and TensorRT, where it loads) against the CPU, for each exported file given (say the
-default fp32 file, one written with --no-winograd, and an fp16 one).
+default fp32 file and an fp16 one). On the CPU the sampler runs its verified CPU form (ganzoo_runtime.cpu).
 
 Needs only ganzoo_runtime (``pip install ./export`` with onnxruntime-gpu and its CUDA 13 / cuDNN 9 wheels).
 Each contender runs ``--seconds`` per round at batch 1, 64 and 256; contenders alternate within each round and
 medians over ``--rounds`` are printed. Outputs on the GPU are compared with the CPU's on the same latents.
 
-    python benchmarks/gpu_sampling.py FP32.onnx FP32_NO_WINOGRAD.onnx FP16.onnx [--rounds 3] [--seconds 1.0]
+    python benchmarks/gpu_sampling.py FP32.onnx FP16.onnx [--rounds 3] [--seconds 1.0]
 """
 
 from __future__ import annotations

@@ -66,6 +66,7 @@ class Case:
 # --- shared, built once: a tiny trained run and its ONNX file ---------------------------------------------------
 
 SHARED = Path(tempfile.mkdtemp(prefix="ganzoo-hostile-"))
+ENV["GANZOO_CACHE_DIR"] = str(SHARED / "cache")  # the sampler's cache: never the user's
 
 
 def build_shared() -> None:
@@ -90,6 +91,20 @@ def a_run(w: Path) -> None:
 
 def a_model(w: Path) -> None:
     shutil.copy(SHARED / "model.onnx", w / "model.onnx")
+
+
+def damaged_cache_entry(w: Path) -> None:
+    """Garbage where the model's cached CPU form would be."""
+    from ganzoo_runtime.cpu.form import form_key
+    entry = w / "cache" / "cpu-forms" / f"{form_key((w / 'model.onnx').read_bytes())}.onnx"
+    entry.parent.mkdir(parents=True)
+    entry.write_bytes(b"ganzoo-cpu-form 1\n{\"key\": 1}\n" + bytes(1000))
+
+
+def folder_entry(w: Path) -> None:
+    [entry] = (w / "cache" / "cpu-forms").glob("*.onnx")
+    entry.unlink()
+    entry.mkdir()
 
 
 def writes(relative: str, content: bytes | str) -> Callable[[Path], None]:
@@ -593,6 +608,13 @@ def cases() -> list[Case]:
             add(f"{program} {name}", [*prefix, model, *argv], both(a_model, writes("full/mine.png", "mine"),
                                                                     writes("afile", "mine")),
                 says=says, program=program)
+        # the CPU form's cache: never trusted when damaged, never fatal when it cannot be written
+        for name, setup, cache in (
+                ("a cache folder that is a file", both(a_model, writes("afile", "mine")), "afile"),
+                ("a corrupt cache entry", both(a_model, damaged_cache_entry), "cache"),
+                ("a cache entry that is a folder", both(a_model, damaged_cache_entry, folder_entry), "cache")):
+            add(f"{program} with {name}", [*prefix, "{w}/model.onnx", "-o", "{w}/g.png"], setup, expect=0,
+                changes=True, program=program, env={"GANZOO_CACHE_DIR": lambda w, c=cache: str(w / c)})
     # export and eval
     export = ["export", "{w}/run"]
     add("export over an existing file (a named output is replaced, like any -o)",

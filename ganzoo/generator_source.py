@@ -21,17 +21,18 @@ class GeneratorSource:
     description: str  # e.g. "onnxruntime on cpu" or "Keras, step 4680, CPU"
 
 
-def open_generator(source: Path, device: str = "auto", ema: bool = True) -> GeneratorSource:
+def open_generator(source: Path, device: str = "auto", ema: bool = True, cache: bool = True) -> GeneratorSource:
     """Open ``source`` (a run directory, an .onnx file or ``zoo:NAME``); TensorFlow is imported only for a run.
 
-    ``ema``: a run that keeps a moving average of its generator's weights samples with it, unless False.
+    ``ema``: a run that keeps a moving average of its generator's weights samples with it, unless False;
+    ``cache``: an ONNX file's CPU form is cached on disk (ganzoo_runtime.cpu.cache), unless False.
     """
     from ganzoo.zoo.shelf import resolve_source
     source = resolve_source(source)
     if source.suffix.lower() == ".onnx" or source.is_file():
         from ganzoo_runtime.model import OnnxGenerator
-        generator = OnnxGenerator(source, device)
-        return GeneratorSource(generator.generate, generator.info, f"onnxruntime on {generator.device}")
+        generator = OnnxGenerator(source, device, cache)
+        return GeneratorSource(generator.generate, generator.info, generator.description)
     if (source / "config.json").is_file():
         return _keras_generator(source, device, ema)
     raise UserError(f"{source} is neither a run directory (with config.json) nor an .onnx file")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import subprocess
 import sys
 import textwrap
@@ -13,6 +14,7 @@ import pytest
 
 # No test may download: the MNIST loader falls back to the embedded subset.
 os.environ["GANZOO_OFFLINE"] = "1"
+os.environ.setdefault("GANZOO_CACHE_DIR", tempfile.mkdtemp(prefix="ganzoo-test-cache-"))  # never the user's cache
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 REPO = Path(__file__).resolve().parent.parent

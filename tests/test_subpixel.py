@@ -8,7 +8,7 @@ import pytest
 from conftest import one_node_model, run_x_to_y
 from onnx import helper, numpy_helper
 
-from ganzoo.exporting.subpixel import rewrite_conv_transposes
+from ganzoo_runtime.cpu.subpixel import rewrite_conv_transposes
 
 
 def _model(kernel, stride, pads, output_padding=(0, 0), bias=True, c_in=3, c_out=2):

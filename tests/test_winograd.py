@@ -1,24 +1,14 @@
-"""Winograd convolutions: the transforms are exact, the rewrite computes the same function as the Conv it
-replaces (in onnxruntime), and an export holds both forms and picks one by batch size."""
+"""Winograd convolutions: the transforms are exact, and the rewrite computes the same function as the Conv it
+replaces (in onnxruntime). How the sampler uses it: tests/test_cpu_form.py."""
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
 from conftest import one_node_model, run_x_to_y
-from ganzoo_runtime.latents import latent_vectors
+from ganzoo_runtime.cpu.winograd import rewrite_convolutions, transforms
 from onnx import helper, numpy_helper
-
-from ganzoo.exporting import onnx_export
-from ganzoo.exporting.batch_dispatch import DISPATCH_NODE
-from ganzoo.exporting.run_export import export_run
-from ganzoo.exporting.onnx_export import OnnxOptions, expected_output
-from ganzoo.exporting.winograd import MIN_BATCH, rewrite_convolutions, transforms
-from ganzoo.training.restore import load_trained_generator
 
 
 @pytest.mark.parametrize("r", [2, 3, 4, 5])
@@ -70,61 +60,3 @@ def test_convolutions_it_cannot_speed_up_are_left_alone(change):
     model = _conv_model(**change)
     assert rewrite_convolutions(model) == 0
     assert [n.op_type for n in model.graph.node] == ["Conv"]
-
-
-@pytest.fixture(scope="module")
-def trained(trained_run):
-    return load_trained_generator(trained_run)
-
-
-@pytest.fixture(scope="module")
-def both_exports(trained, tmp_path_factory):
-    root = tmp_path_factory.mktemp("winograd")
-    return (export_run(trained, root / "fast.onnx"),
-            export_run(trained, root / "direct.onnx", OnnxOptions(winograd=False)))
-
-
-def test_the_default_export_runs_winograd_from_min_batch_and_direct_below(trained, both_exports):
-    fast, direct = both_exports
-    assert fast.winograd and not direct.winograd
-    model = onnx.load(fast.path)
-    [dispatch] = [n for n in model.graph.node if n.op_type == "If"]
-    branches = {a.name: a.g for a in dispatch.attribute}
-    large_ops = [n.op_type for n in branches["then_branch"].node]
-    small_ops = [n.op_type for n in branches["else_branch"].node]
-    assert large_ops.count("MatMul") == 2 * 5  # two Winograd convolutions
-    assert small_ops.count("Conv") == 3 and large_ops.count("Conv") == 1  # the last (1 filter) stays direct
-    # The dense layer both graphs begin with runs once, before the If, its weights stored once.
-    assert [n.op_type for n in model.graph.node][:2] == ["MatMul", "Mul"] and "MatMul" not in small_ops
-    dense = model.graph.node[0].input[1]
-    assert dense in {t.name for t in model.graph.initializer}
-    assert dense not in {t.name for branch in branches.values() for t in branch.initializer}
-    assert "If" not in [n.op_type for n in onnx.load(direct.path).graph.node]
-
-    sessions = [ort.InferenceSession(str(r.path), providers=["CPUExecutionProvider"]) for r in both_exports]
-    for batch in (1, MIN_BATCH - 1, MIN_BATCH, 64):
-        z = latent_vectors(3, batch, 8)
-        got, plain = (s.run(["images"], {"z": z})[0] for s in sessions)
-        assert np.abs(got - expected_output(trained.generator, z, None, OnnxOptions())).max() <= 1e-4
-        if batch < MIN_BATCH:
-            np.testing.assert_array_equal(got, plain)  # the same direct graph
-        else:
-            assert not np.array_equal(got, plain)  # Winograd rounds differently: the other branch ran
-
-
-def test_a_winograd_form_that_fails_verification_falls_back_to_direct(trained, tmp_path, monkeypatch, caplog):
-    rewrite = onnx_export.rewrite_convolutions
-
-    def off_by_five_percent(model):
-        count = rewrite(model)
-        for tensor in model.graph.initializer:
-            if tensor.name.endswith("__winograd_u"):
-                tensor.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(tensor) * 1.05, tensor.name))
-        return count
-
-    monkeypatch.setattr(onnx_export, "rewrite_convolutions", off_by_five_percent)
-    with caplog.at_level(logging.WARNING):
-        result = export_run(trained, tmp_path / "g.onnx")
-    assert not result.winograd and result.max_difference <= 1e-4
-    assert "the Winograd form failed verification" in caplog.text
-    assert DISPATCH_NODE not in [n.name for n in onnx.load(result.path).graph.node]

@@ -6,6 +6,7 @@ Takes the same options as ``ganzoo sample`` does for ``.onnx`` files.
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 from typing import Optional, Sequence
@@ -17,16 +18,28 @@ DEFAULT_OUTPUT = "samples.png"
 
 
 def sample_onnx(model: str, output: str, *, n: int, seed: int, batch_size: int, device: str,
-                label: Optional[int]) -> str:
+                label: Optional[int], cache: bool = True) -> str:
     """Sample an ONNX generator into ``output``; returns a one-line report."""
     from ganzoo_runtime.model import OnnxGenerator
     from ganzoo_runtime.progress import ProgressLine
     from ganzoo_runtime.sampling import sample_to_path
 
-    generator = OnnxGenerator(_shelf_file(model), device)
+    generator = OnnxGenerator(_shelf_file(model), device, cache)
     what = sample_to_path(generator.generate, generator.info, output, n=n, seed=seed, batch_size=batch_size,
                           label=label, on_progress=ProgressLine(n))
-    return f"wrote {what} to {output} (onnxruntime on {generator.device})"
+    return f"wrote {what} to {output} ({generator.description})"
+
+
+def show_notices() -> None:
+    """The runtime's one-line notices (a rewrite that failed its check, a cache that cannot be written) on
+    stderr."""
+    logger = logging.getLogger("ganzoo_runtime")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 def _shelf_file(model: str) -> str:
@@ -71,14 +84,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", choices=DEVICES, default="auto",
                         help="auto = TensorRT, then CUDA, then CPU, whichever really loads")
     parser.add_argument("--label", type=_int_at_least(0), help="class label, for conditional generators")
+    parser.add_argument("--no-cache", dest="cache", action="store_false",
+                        help="do not read or write the cached CPU form of the file (GANZOO_CACHE_DIR)")
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    show_notices()
     try:
         report = sample_onnx(args.model, args.output, n=args.n, seed=args.seed, batch_size=args.batch_size,
-                             device=args.device, label=args.label)
+                             device=args.device, label=args.label, cache=args.cache)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

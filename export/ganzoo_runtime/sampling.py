@@ -13,6 +13,7 @@ import itertools
 import math
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -91,7 +92,8 @@ def sample_to_path(generate: Generate, info: GeneratorInfo, output: str | os.Pat
     if not suffix and output.exists() and (not output.is_dir() or any(output.iterdir())):
         raise UserError(f"{output} exists already and is not an empty folder: choose another --output or "
                         "remove it")
-    batches = _batches(generate, info, n, seed, batch_size, label, on_progress or (lambda done: None))
+    timing = _Timing()
+    batches = _batches(generate, info, n, seed, batch_size, label, on_progress or (lambda done: None), timing)
     try:
         if suffix == ".gif":
             return _interpolation_gif(generate, info, output, n, seed, batch_size, labels_for(label, n, info))
@@ -99,19 +101,33 @@ def sample_to_path(generate: Generate, info: GeneratorInfo, output: str | os.Pat
             per_row = info.num_classes if info.conditional and label is None else math.ceil(math.sqrt(n))
             save_grid(to_display(np.concatenate(list(batches)), info), output, columns=per_row)
             return f"a grid of {n} images"
-        if suffix == ".npy":
-            return _write_npy(batches, n, output)
-        return _write_folder(batches, info, n, output)
+        what = _write_npy(batches, n, output) if suffix == ".npy" else _write_folder(batches, info, n, output)
+        return f"{what} ({timing.rates(n)})"
     except OSError as error:
         raise UserError(f"cannot write {output}: {error.strerror or error}; nothing was written") from None
 
 
+class _Timing:
+    """Wall time of a streamed write, and the part of it spent in the generator."""
+
+    def __init__(self):
+        self.started, self.generating = time.perf_counter(), 0.0
+
+    def rates(self, n: int) -> str:
+        total = time.perf_counter() - self.started
+        return (f"{n / max(total, 1e-9):,.0f} images/s written; the generator alone "
+                f"{n / max(self.generating, 1e-9):,.0f} images/s")
+
+
 def _batches(generate: Generate, info: GeneratorInfo, n: int, seed: int, batch_size: int, label: Optional[int],
-             on_progress: Callable[[int], None]) -> Iterator[np.ndarray]:
+             on_progress: Callable[[int], None], timing: _Timing) -> Iterator[np.ndarray]:
     """The generator's output for images 0..n-1 of ``seed``, a batch at a time."""
     done = 0
     for z in latent_batches(seed, n, info.latent_dim, batch_size):
-        yield generate(z, labels_for(label, len(z), info, start=done))
+        started = time.perf_counter()
+        images = generate(z, labels_for(label, len(z), info, start=done))
+        timing.generating += time.perf_counter() - started
+        yield images
         done += len(z)
         on_progress(done)
 
@@ -146,13 +162,17 @@ def _write_folder(batches: Iterator[np.ndarray], info: GeneratorInfo, n: int, ou
 
     width = max(5, len(str(n - 1)))
     with staging_folder(output) as staging, ThreadPoolExecutor() as pool:
-        written = 0
-        for batch in batches:
+        written, previous = 0, iter(())
+        for batch in batches:  # the next batch is generated while the threads encode this one
             images = to_display(batch, info)
-            sizes = list(pool.map(write, zip(range(written, written + len(images)), images)))
+            current = pool.map(write, zip(range(written, written + len(images)), images))
+            list(previous)  # the batch before is written (or its error raised): two batches in memory at most
             if not written:  # the first batch's files tell how much room the rest will take
+                sizes = list(current)
                 _check_room(output.parent, (n - len(images)) * sum(sizes) / len(sizes))
+            previous = current
             written += len(images)
+        list(previous)
     return f"{n} PNG files"
 
 

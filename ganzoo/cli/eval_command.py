@@ -10,7 +10,7 @@ import click
 from ganzoo.errors import UserError
 from ganzoo_runtime.providers import DEVICES
 
-from ganzoo.cli.weights_option import ema_option
+from ganzoo.cli.weights_option import cache_option, ema_option
 
 MAX_SAMPLES = 200_000
 
@@ -27,7 +27,8 @@ MAX_SAMPLES = 200_000
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout instead of a table.")
 @ema_option
-def eval_command(source, dataset, n, seed, batch_size, device, as_json, ema) -> None:
+@cache_option
+def eval_command(source, dataset, n, seed, batch_size, device, as_json, ema, cache) -> None:
     """Score a generator: FID, KID, classifier score, precision/recall, class coverage, and the real-vs-real floor.
 
     Features come from a small MNIST classifier shipped with ganzoo (docs/metrics.md), so the
@@ -38,7 +39,7 @@ def eval_command(source, dataset, n, seed, batch_size, device, as_json, ema) -> 
     from ganzoo.metrics.evaluate import evaluate
     from ganzoo_runtime.sampling import balanced_images
 
-    generator = open_generator(source, device, ema)
+    generator = open_generator(source, device, ema, cache)
     reference = as_arrays(open_dataset(dataset))
     info = generator.info
     if tuple(info.image_shape) != reference.info.spec.shape:

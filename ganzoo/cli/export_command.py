@@ -16,7 +16,8 @@ from ganzoo.errors import UserError
               help="What to write.")
 @click.option("--output", "-o", type=click.Path(path_type=Path),
               help="Where to write (default: inside the run directory).")
-@click.option("--opset", type=click.IntRange(13, 18), default=18, show_default=True, help="ONNX opset.")
+@click.option("--opset", type=click.IntRange(13, 18), default=18, show_default=True,
+              help="ONNX opset of the conversion (an int8 file is raised to 19, for its quantization operators).")
 @click.option("--precision", type=click.Choice(["fp32", "fp16", "int8"]), default="fp32", show_default=True,
               help="Weights and arithmetic in the graph (inputs and outputs stay as the contract says); int8 is "
                    "statically quantized, about 3x the fp32 file's speed on CPUs with VNNI (docs/export.md).")
@@ -24,16 +25,14 @@ from ganzoo.errors import UserError
               help="Layout of the `images` output.")
 @click.option("--pixels", type=click.Choice(["float", "uint8"]), default="float", show_default=True,
               help="float in [-1, 1], or uint8 in [0, 255] (scaling, rounding and clipping baked into the graph).")
-@click.option("--winograd/--no-winograd", default=True, show_default=True,
-              help="fp32: also store a Winograd form of the convolutions, run for batches of 4 or more (on the "
-                   "default DCGAN, on a 2-core CPU: 1.6x the speed at batch 64, 2.4x the file size; docs/export.md). "
-                   "--no-winograd: direct convolutions only.")
 @ema_option
-def export_command(run, format_, output, opset, precision, layout, pixels, winograd, ema) -> None:
+def export_command(run, format_, output, opset, precision, layout, pixels, ema) -> None:
     """Export the generator of RUN (default: the newest run under ./runs/).
 
-    The ONNX file is checked with onnx.checker and compared with the Keras
-    generator before it is written; on any failure nothing is written.
+    The ONNX file is portable (standard operators, no device-specific rewrite):
+    the sampler makes it fast where it runs. It is checked with onnx.checker
+    and compared with the Keras generator before it is written; on any failure
+    nothing is written.
     """
     from ganzoo.training.run_directory import newest_run
 
@@ -59,15 +58,13 @@ def export_command(run, format_, output, opset, precision, layout, pixels, winog
             return
         from ganzoo.exporting.onnx_export import OnnxOptions
         from ganzoo.exporting.run_export import export_run
-        from ganzoo.exporting.winograd import MIN_BATCH
-        options = OnnxOptions(opset=opset, precision=precision, layout=layout, pixels=pixels, winograd=winograd)
+        options = OnnxOptions(opset=opset, precision=precision, layout=layout, pixels=pixels)
         result = export_run(trained, output or trained.run.path / options.default_filename(), options)
     except ExportVerificationError as error:
         click.echo(f"error: export failed verification: {error}", err=True)
         raise click.exceptions.Exit(1)
     unit = " gray levels" if pixels == "uint8" else ""
-    fast = f", Winograd for batch >= {MIN_BATCH}" if result.winograd else ""
-    click.echo(f"wrote {result.path} (opset {opset}, {precision}, {layout}, {pixels} pixels{fast}, "
+    click.echo(f"wrote {result.path} (opset {result.opset}, {precision}, {layout}, {pixels} pixels, "
                f"step {trained.step}); "
                f"largest difference from Keras at batch 1 and 64: {result.max_difference:.2g}{unit} "
                f"(allowed {result.tolerance:g})", err=True)

@@ -57,12 +57,13 @@ cli.add_command(zoo_command)
 def _configure_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
-    logger = logging.getLogger("ganzoo")
-    for old in list(logger.handlers):  # main() may run more than once in a process (tests, notebooks)
-        logger.removeHandler(old)
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
+    for name in ("ganzoo", "ganzoo_runtime"):  # ganzoo's messages, and the sampler's notices
+        logger = logging.getLogger(name)
+        for old in list(logger.handlers):  # main() may run more than once in a process (tests, notebooks)
+            logger.removeHandler(old)
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ import click
 from ganzoo_runtime.cli import DEFAULT_OUTPUT
 from ganzoo_runtime.providers import DEVICES
 
-from ganzoo.cli.weights_option import ema_option
+from ganzoo.cli.weights_option import cache_option, ema_option
 
 
 @click.command("sample")
@@ -28,13 +28,14 @@ from ganzoo.cli.weights_option import ema_option
               help="auto: TensorRT, then CUDA, then CPU, whichever really loads (.onnx); a GPU if present (runs).")
 @click.option("--label", type=click.IntRange(min=0), help="Class label, for conditional generators.")
 @ema_option
-def sample_command(source, n, seed, batch_size, output, device, label, ema) -> None:
+@cache_option
+def sample_command(source, n, seed, batch_size, output, device, label, ema, cache) -> None:
     """Draw images from a run directory or an exported .onnx file."""
     from ganzoo.generator_source import open_generator
     from ganzoo_runtime.progress import ProgressLine
     from ganzoo_runtime.sampling import sample_to_path
 
-    generator = open_generator(source, device, ema)
+    generator = open_generator(source, device, ema, cache)
     what = sample_to_path(generator.generate, generator.info, output, n=n, seed=seed, batch_size=batch_size,
                           label=label, on_progress=ProgressLine(n))
     click.echo(f"wrote {what} to {output} ({generator.description})", err=True)

@@ -20,6 +20,9 @@ from ganzoo_runtime.latents import latent_vectors
 from ganzoo_runtime.metadata import GeneratorInfo
 
 CALIBRATION_SEED = 20261127
+#: The opset of an int8 file: QuantizeLinear/DequantizeLinear as of opset 19, which onnx's reference evaluator
+#: implements (it has no version 18 of them); the other operators of a generator are the same in 18 and 19.
+INT8_OPSET = 19
 CALIBRATION_BATCHES, CALIBRATION_BATCH = 16, 64
 
 
@@ -45,9 +48,16 @@ def quantize_int8(model, info: GeneratorInfo):
         quantize_static(source, target, Latents(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
         quantized = onnx.load(target)
+    if _default_opset(quantized) < INT8_OPSET:
+        from onnx import version_converter
+        quantized = version_converter.convert_version(quantized, INT8_OPSET)
     del quantized.metadata_props[:]
     quantized.metadata_props.extend(model.metadata_props)
     return quantized
+
+
+def _default_opset(model) -> int:
+    return next((entry.version for entry in model.opset_import if entry.domain in ("", "ai.onnx")), 0)
 
 
 def _feeds(z: np.ndarray, info: GeneratorInfo) -> dict:

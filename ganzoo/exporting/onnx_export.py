@@ -1,12 +1,15 @@
 """Export a trained generator to ONNX, verify it, and only then write it.
 
 Conversion goes through ``tf2onnx.convert.from_function`` on a ``tf.function``
-with an explicit input signature (``from_keras`` fails on Keras 3 models);
-transposed convolutions are then rewritten into their sub-pixel form, and an
-fp32 graph gains a Winograd copy of itself for batches of 4 or more
-(ganzoo.exporting.winograd); if that copy fails verification the export
-falls back to direct convolutions. Options bake a layout (NCHW), uint8 pixels, float16 weights or int8
-quantization (ganzoo.exporting.int8) into the graph. Verification:
+with an explicit input signature (``from_keras`` fails on Keras 3 models).
+The file is portable (export/SPEC.md): standard operators only, no
+device-specific rewrite and no control flow; the sampler turns it into the
+fastest form for the device it runs on (ganzoo_runtime.cpu). Transposed
+convolutions are written in their sub-pixel form (Conv + DepthToSpace, the
+same arithmetic): TensorFlow's "same" padding makes a ConvTranspose with
+asymmetric pads, which OpenCV 4's DNN module refuses. Options bake a
+layout (NCHW), uint8 pixels, float16 weights or int8 quantization
+(ganzoo.exporting.int8) into the graph. Verification:
 ``onnx.checker`` (full check), standard-domain operators only, and
 onnxruntime against the Keras generator on fixed latents at batch 1 and 64,
 within :func:`tolerance` (and :func:`mean_tolerance` for int8).
@@ -15,7 +18,6 @@ within :func:`tolerance` (and :func:`mean_tolerance` for int8).
 from __future__ import annotations
 
 import dataclasses
-import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,15 +28,11 @@ import numpy as np
 from ganzoo import __version__
 from ganzoo.errors import UserError
 from ganzoo.exporting import ExportVerificationError
-from ganzoo.exporting.batch_dispatch import DISPATCH_NODE, dispatch_by_batch
-from ganzoo.exporting.subpixel import rewrite_conv_transposes
-from ganzoo.exporting.winograd import MIN_BATCH, rewrite_convolutions
 from ganzoo.interrupts import deferred_ctrl_c
 from ganzoo_runtime.atomic import atomic_path
+from ganzoo_runtime.cpu.subpixel import rewrite_conv_transposes
 from ganzoo_runtime.latents import latent_vectors
 from ganzoo_runtime.metadata import GeneratorInfo
-
-log = logging.getLogger(__name__)
 
 OPSETS = range(13, 19)  # tf2onnx 1.17 writes opsets up to 18
 DEFAULT_OPSET = 18
@@ -54,12 +52,10 @@ PARITY_SEED = 20261126
 
 @dataclass(frozen=True)
 class OnnxOptions:
-    opset: int = DEFAULT_OPSET
+    opset: int = DEFAULT_OPSET  # of the conversion; an int8 file is then raised to opset 19 (ganzoo.exporting.int8)
     precision: str = "fp32"
     layout: str = "nhwc"
     pixels: str = "float"
-    # fp32 only: add Winograd convolutions for batches >= winograd.MIN_BATCH (ganzoo.exporting.winograd)
-    winograd: bool = True
 
     def default_filename(self) -> str:
         variant = [v for v in (self.precision, self.layout, self.pixels) if v not in ("fp32", "nhwc", "float")]
@@ -72,7 +68,7 @@ class OnnxExport:
     max_difference: float  # in [-1, 1] units, or gray levels for uint8 pixels
     tolerance: float
     info: GeneratorInfo
-    winograd: bool  # whether the file holds the Winograd graph for large batches
+    opset: int  # of the file written
 
 
 def tolerance(options: OnnxOptions) -> float:
@@ -90,7 +86,7 @@ def mean_tolerance(options: OnnxOptions) -> float | None:
 
 
 def export_onnx(generator, info: GeneratorInfo, output: Path, options: OnnxOptions = OnnxOptions(), *,
-                rebuild: Callable[[], Any] | None = None, subpixel: bool = True) -> OnnxExport:
+                rebuild: Callable[[], Any] | None = None) -> OnnxExport:
     """Convert a Keras generator, verify it against the model and write it; raises ExportVerificationError
     (writing nothing) when a check fails.
 
@@ -106,22 +102,14 @@ def export_onnx(generator, info: GeneratorInfo, output: Path, options: OnnxOptio
     info = dataclasses.replace(info, layout=options.layout, pixel_range=(0, 255) if options.pixels == "uint8"
                                else (-1, 1))
     with deferred_ctrl_c():  # Ctrl-C stops the export before anything is written
-        model = to_onnx(generator, options, info, subpixel, rebuild)
-        try:
-            difference = verify(model, generator, options, info)
-        except ExportVerificationError as error:
-            if not uses_winograd(model):
-                raise
-            log.warning("the Winograd form failed verification (%s); exporting direct convolutions only", error)
-            options = dataclasses.replace(options, winograd=False)
-            model = to_onnx(generator, options, info, subpixel, rebuild)
-            difference = verify(model, generator, options, info)
+        model = to_onnx(generator, options, info, rebuild)
+        difference = verify(model, generator, options, info)
     try:
         with atomic_path(output) as tmp:
             tmp.write_bytes(model.SerializeToString())
     except OSError as error:
         raise UserError(f"cannot write {output}: {error.strerror or error}") from None
-    return OnnxExport(output, difference, tolerance(options), info, uses_winograd(model))
+    return OnnxExport(output, difference, tolerance(options), info, _default_opset(model))
 
 
 def _check_options(options: OnnxOptions) -> None:
@@ -132,14 +120,8 @@ def _check_options(options: OnnxOptions) -> None:
             raise UserError(f"unsupported {name} {value!r} (valid: {shown})")
 
 
-def to_onnx(generator, options: OnnxOptions, info: GeneratorInfo, subpixel: bool = True, rebuild=None):
-    """The ONNX model (a ModelProto) for ``options``, with ganzoo's names and metadata.
-
-    ``subpixel``: rewrite transposed convolutions into Conv + DepthToSpace (same
-    arithmetic, faster on onnxruntime's CPU kernels; see ganzoo.exporting.subpixel).
-    ``options.winograd`` (fp32): the graph becomes a choice by batch size between
-    itself and a copy with Winograd convolutions (ganzoo.exporting.winograd).
-    """
+def to_onnx(generator, options: OnnxOptions, info: GeneratorInfo, rebuild=None):
+    """The portable ONNX model (a ModelProto) for ``options``, with ganzoo's names and metadata."""
     import tensorflow as tf
     import tf2onnx
 
@@ -161,10 +143,7 @@ def to_onnx(generator, options: OnnxOptions, info: GeneratorInfo, subpixel: bool
         return {"images": x}
 
     model, _ = tf2onnx.convert.from_function(images, input_signature=signature, opset=options.opset)
-    if subpixel:
-        rewrite_conv_transposes(model)
-    if options.winograd and options.precision == "fp32":
-        model = _with_winograd(model)
+    rewrite_conv_transposes(model)
     if options.precision == "int8":
         from ganzoo.exporting.int8 import quantize_int8
         model = quantize_int8(model, info)
@@ -175,18 +154,6 @@ def to_onnx(generator, options: OnnxOptions, info: GeneratorInfo, subpixel: bool
         model.metadata_props.add(key=key, value=value)
     model.producer_name, model.producer_version = "ganzoo", __version__
     return model
-
-
-def _with_winograd(model):
-    fast = type(model)()
-    fast.CopyFrom(model)
-    if not rewrite_convolutions(fast):
-        return model
-    return dispatch_by_batch(model, fast, MIN_BATCH)
-
-
-def uses_winograd(model) -> bool:
-    return any(node.op_type == "If" and node.name == DISPATCH_NODE for node in model.graph.node)
 
 
 def _float16_copy(generator, rebuild: Callable[[], Any]):
@@ -204,6 +171,10 @@ def _name_batch_dimension(model) -> None:
         dims = value.type.tensor_type.shape.dim
         if dims and not dims[0].HasField("dim_value"):
             dims[0].dim_param = "batch"
+
+
+def _default_opset(model) -> int:
+    return next(entry.version for entry in model.opset_import if entry.domain in ("", "ai.onnx"))
 
 
 def _drop_unused_domains(model) -> None:

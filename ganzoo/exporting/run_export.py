@@ -10,11 +10,9 @@ from ganzoo.training.restore import TrainedGenerator
 from ganzoo_runtime.metadata import GeneratorInfo
 
 
-def export_run(trained: TrainedGenerator, output: Path, options: OnnxOptions = OnnxOptions(),
-               subpixel: bool = True) -> OnnxExport:
+def export_run(trained: TrainedGenerator, output: Path, options: OnnxOptions = OnnxOptions()) -> OnnxExport:
     """The run-directory adapter: export a run's trained generator, described by its config.json."""
-    return export_onnx(trained.generator, run_info(trained), output, options, rebuild=trained.rebuild,
-                       subpixel=subpixel)
+    return export_onnx(trained.generator, run_info(trained), output, options, rebuild=trained.rebuild)
 
 
 def run_info(trained: TrainedGenerator) -> GeneratorInfo:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from onnx import helper, numpy_helper
 
-from ganzoo.exporting.graph_edit import replace_nodes
+from ganzoo_runtime.cpu.graph_edit import replace_nodes
 
 
 def rewrite_conv_transposes(model) -> int:

@@ -19,9 +19,9 @@ matrix product without any copy in between:
 U holds (a/r)^2 times as many numbers as the kernel (2.6x for 5x5), so for
 a few images, where reading weights dominates, direct convolutions are faster:
 the export keeps both graphs and picks by batch size (MIN_BATCH,
-ganzoo.exporting.batch_dispatch).
+ganzoo_runtime.cpu.batch_dispatch).
 
-Unlike ganzoo.exporting.subpixel this is not the same arithmetic: rounding
+Unlike ganzoo_runtime.cpu.subpixel this is not the same arithmetic: rounding
 differs from a direct convolution by about 1e-5 of the output's scale, and
 the export's parity check bounds the result like any other.
 """
@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 from onnx import helper, numpy_helper, shape_inference
 
-from ganzoo.exporting.graph_edit import replace_nodes
+from ganzoo_runtime.cpu.graph_edit import replace_nodes
 
 OUTPUT_TILE = 4
 # Interpolation points, in the order that keeps the transforms' entries small;
