@@ -1,0 +1,1 @@
+"""SNGAN for ganzoo (Miyato et al. 2018): see ganzoo_sngan.models."""

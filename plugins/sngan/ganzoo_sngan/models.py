@@ -1,0 +1,112 @@
+"""SNGAN (Miyato et al., "Spectral Normalization for Generative Adversarial Networks", 2018), ResNet variant.
+
+Generator: z -> a dense start map -> ``blocks`` residual blocks, each doubling
+the resolution (BatchNorm, ReLU, nearest upsampling, 3x3 convolutions, a 1x1
+shortcut) -> BatchNorm, ReLU, 3x3 convolution, tanh. Discriminator: the
+mirror image with every convolution and the last dense layer spectrally
+normalised (keras.layers.SpectralNormalization, one power iteration per
+step): an "optimised" first block, ``blocks - 1`` residual blocks that halve
+the resolution, one that keeps it, ReLU, a mean over positions (the paper
+sums; a mean keeps the logit's scale the same at any size) and a linear logit.
+Trained with the hinge loss by default, as in the paper.
+
+Uses only ganzoo's public API (``ganzoo.Architecture``, ``ganzoo.HParam``,
+``ganzoo.ImageSpec``, ``ganzoo.TrainingDefaults``).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from ganzoo import Architecture, HParam, ImageSpec, TrainingDefaults
+
+MIN_START = 2  # the smallest start map the generator may grow from
+
+
+def plan(spec: ImageSpec, blocks: int) -> tuple[int, int]:
+    """(start size, blocks) for a square image: ``blocks`` 0 takes as many as leave a start of at least 4."""
+    if spec.height != spec.width:
+        raise ValueError(f"sngan needs square images, got {spec.height}x{spec.width}")
+    size = spec.height
+    most = max((n for n in range(1, 9) if size % 2 ** n == 0 and size // 2 ** n >= MIN_START), default=0)
+    if most == 0:
+        raise ValueError(f"sngan needs an image size divisible by 2 with a start of at least {MIN_START}, "
+                         f"got {size}x{size}")
+    if blocks == 0:
+        blocks = max(n for n in range(1, most + 1) if size // 2 ** n >= 4 or n == 1)
+    if blocks > most:
+        raise ValueError(f"blocks = {blocks} does not fit {size}x{size}: at most {most} (each block halves the "
+                         f"size, which must stay a whole number of at least {MIN_START})")
+    return size // 2 ** blocks, blocks
+
+
+def _generator_block(x, filters: int):
+    shortcut = layers.Conv2D(filters, 1)(layers.UpSampling2D()(x))
+    x = layers.ReLU()(layers.BatchNormalization(synchronized=True)(x))
+    x = layers.Conv2D(filters, 3, padding="same")(layers.UpSampling2D()(x))
+    x = layers.ReLU()(layers.BatchNormalization(synchronized=True)(x))
+    x = layers.Conv2D(filters, 3, padding="same")(x)
+    return layers.Add()([x, shortcut])
+
+
+def build_generator(spec: ImageSpec, *, latent_dim: int, width: int, blocks: int) -> keras.Model:
+    """z [N, latent_dim] -> images [N, H, W, C] in [-1, 1]."""
+    start, blocks = plan(spec, blocks)
+    z = keras.Input((latent_dim,), name="z")
+    x = layers.Reshape((start, start, width))(layers.Dense(start * start * width)(z))
+    for _ in range(blocks):
+        x = _generator_block(x, width)
+    x = layers.ReLU()(layers.BatchNormalization(synchronized=True)(x))
+    images = layers.Conv2D(spec.channels, 3, padding="same", activation="tanh", dtype="float32")(x)
+    return keras.Model(z, images, name="sngan_generator")
+
+
+def _sn(layer):
+    return layers.SpectralNormalization(layer)
+
+
+def _discriminator_block(x, filters: int, downsample: bool, first: bool = False):
+    shortcut = x
+    if not first:
+        x = layers.ReLU()(x)
+    x = _sn(layers.Conv2D(filters, 3, padding="same"))(x)
+    x = _sn(layers.Conv2D(filters, 3, padding="same"))(layers.ReLU()(x))
+    if downsample:
+        x = layers.AveragePooling2D(2)(x)
+    if first:  # the optimised block: pool, then project
+        shortcut = _sn(layers.Conv2D(filters, 1))(layers.AveragePooling2D(2)(shortcut))
+    elif downsample or shortcut.shape[-1] != filters:
+        shortcut = _sn(layers.Conv2D(filters, 1))(shortcut)
+        if downsample:
+            shortcut = layers.AveragePooling2D(2)(shortcut)
+    return layers.Add()([x, shortcut])
+
+
+def build_discriminator(spec: ImageSpec, *, width: int, blocks: int) -> keras.Model:
+    """images [N, H, W, C] -> logits [N, 1]."""
+    _, blocks = plan(spec, blocks)
+    images = keras.Input(spec.shape, name="images")
+    x = _discriminator_block(images, width, downsample=True, first=True)
+    for _ in range(blocks - 1):
+        x = _discriminator_block(x, width, downsample=True)
+    x = _discriminator_block(x, width, downsample=False)
+    features = layers.GlobalAveragePooling2D()(layers.ReLU()(x))
+    logits = _sn(layers.Dense(1, dtype="float32"))(features)
+    return keras.Model(images, logits, name="sngan_discriminator")
+
+
+# The paper's CIFAR-10 settings (Adam 2e-4, beta_1 0, beta_2 0.9, hinge loss), with a step budget sized for a
+# CPU; the paper makes 5 discriminator steps per generator step, ganzoo's hinge loss makes one.
+DEFAULTS = TrainingDefaults(loss="hinge", latent_dim=128, batch_size=64, steps=3000, lr=2e-4, beta_1=0.0,
+                            beta_2=0.9)
+
+SNGAN = Architecture(
+    build_generator, build_discriminator, DEFAULTS,
+    hparams=(HParam("width", int, 64, "channels of every residual block (the paper: 128 in G and D)", min=8,
+                    max=1024),
+             HParam("blocks", int, 0, "residual blocks that double the generator's resolution and halve the "
+                    "discriminator's (0: as many as leave a start of at least 4x4)", min=0, max=8)),
+    description="SNGAN (Miyato et al. 2018): ResNet generator, spectrally normalised ResNet discriminator, hinge "
+                "loss; square sizes divisible by 4",
+)
