@@ -58,6 +58,26 @@ class Channels(click.Choice):
         return int(super().convert(str(value), param, ctx))
 
 
+#: DiffAugment's policies (ganzoo.training.augment), in the order they are applied.
+AUGMENT_POLICIES = ("color", "translation", "cutout")
+
+
+class Policies(click.ParamType):
+    """``translation,cutout`` -> ("translation", "cutout"), each one a DiffAugment policy."""
+
+    name = "policies"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        names = tuple(dict.fromkeys(p.strip() for p in str(value).split(",") if p.strip()))
+        unknown = [p for p in names if p not in AUGMENT_POLICIES]
+        if unknown or not names:
+            self.fail(f"unknown augmentation policy {', '.join(unknown) or repr(value)} (valid: "
+                      f"{', '.join(AUGMENT_POLICIES)}, comma-separated)", param, ctx)
+        return tuple(p for p in AUGMENT_POLICIES if p in names)
+
+
 class Assignment(click.ParamType):
     """``NAME=VALUE`` -> (NAME, VALUE as text); the architecture's schema parses the value."""
 
@@ -135,6 +155,9 @@ SETTINGS = (
             "models (default float32); variables, images and losses stay float32.", "float32"),
     Setting("jit", click.BOOL, "XLA-compile the training step (default off).", False, recipe=False, resumable=True,
             switch=True),
+    Setting("augment", Policies(), "DiffAugment: the same random, differentiable color, translation and/or cutout "
+            "for every image the discriminator sees (e.g. translation,cutout; for small datasets).", (),
+            metavar="POLICIES"),
     Setting("ema", FiniteFloatRange(min=0, max=1, min_open=True, max_open=True), "Keep an exponential moving "
             "average of the generator's weights (e.g. 0.999); samples, export and evaluation then use it unless "
             "given --no-ema.", 0.0, metavar="DECAY"),
@@ -175,6 +198,7 @@ class TrainConfig:
     precision: str = "float32"  # Keras dtype policy: float32, mixed_float16, mixed_bfloat16
     jit: bool = False  # XLA-compile the training step
     ema: float = 0.0  # decay of the generator weights' moving average (0: off)
+    augment: tuple[str, ...] = ()  # DiffAugment policies (empty: off)
     hparams: dict[str, Any] = field(default_factory=dict)  # every hyperparameter of the architecture(s)
     plugins: dict[str, str] = field(default_factory=dict)  # "group:name" -> "distribution version"
     ganzoo_version: str = ""
@@ -201,8 +225,9 @@ class TrainConfig:
         try:
             if data.get("image_spec"):
                 data["image_spec"] = ImageSpec(**data["image_spec"])
-            if "devices" in data:
-                data["devices"] = tuple(data["devices"])
+            for name in ("devices", "augment"):
+                if name in data:
+                    data[name] = tuple(data[name])
             return cls(**data)
         except TypeError as error:
             raise ValueError(str(error)) from None

@@ -73,6 +73,7 @@ def train_command(architecture, run_dir, resume, recipe, **given) -> None:
                        err=True)
         speed = [f"strategy {config.strategy}" + (f" on {','.join(config.devices)}" if config.devices else "")]
         speed += [config.precision] + (["XLA"] if config.jit else []) + ([f"EMA {config.ema:g}"] if config.ema else [])
+        speed += [f"DiffAugment {','.join(config.augment)}"] if config.augment else []
         click.echo("running with " + ", ".join(speed), err=True)
 
     started = time.perf_counter()

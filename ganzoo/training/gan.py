@@ -8,7 +8,9 @@ replicas), and the latents are a stateless function of (seed, step, draw), of
 which each replica takes its rows, so N replicas see exactly the latents that
 one device would see for the same global batch. Under a mixed-precision policy
 the generator's images and the discriminator's logits are cast to float32
-before any loss, and a ``LossScaleOptimizer`` gets its scaled loss.
+before any loss, and a ``LossScaleOptimizer`` gets its scaled loss. With
+DiffAugment policies (``augment``, ganzoo.training.augment) every image the
+discriminator sees, real and generated, is augmented first.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import keras
 import tensorflow as tf
 
 from ganzoo.interfaces import Loss, LossContext
+from ganzoo.training.augment import augment
 from ganzoo.training.ema import GeneratorEMA
 
 
@@ -25,8 +28,9 @@ class GAN(keras.Model):
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, loss: Loss, latent_dim: int,
                  seed: int, r1_gamma: float = 0.0, ema: GeneratorEMA | None = None, conditional: bool = False,
-                 **kwargs):
+                 augment: tuple[str, ...] = (), **kwargs):
         super().__init__(**kwargs)
+        self.augment_policies = augment  # DiffAugment policies for every image the discriminator sees
         self.conditional = conditional  # whether the models take class labels (from the architecture's record)
         self.r1_gamma = r1_gamma
         self.generator = generator
@@ -75,6 +79,7 @@ class GAN(keras.Model):
 
     def train_step(self, data):
         real_images, labels = data if self.conditional else (data, None)
+        real_images = self._augment(real_images)  # the same augmented reals in every update of this step
         if self.discriminator_steps == 1:
             d_loss, g_loss = self._simultaneous_step(real_images, labels)
         else:
@@ -98,9 +103,14 @@ class GAN(keras.Model):
         return every_replica[batch * index: batch * (index + 1)]
 
     def _generate(self, real_images, labels, draw: int = 0):
-        """Fake images (float32) for a batch: fresh latents, and the real batch's labels for a conditional model."""
+        """Fake images (float32) for a batch, as the discriminator sees them (augmented, if asked): fresh
+        latents, and the real batch's labels for a conditional model."""
         z = self._latents(tf.shape(real_images)[0], draw)
-        return tf.cast(self.generator(z if labels is None else [z, labels], training=True), tf.float32)
+        return self._augment(tf.cast(self.generator(z if labels is None else [z, labels], training=True),
+                                     tf.float32))
+
+    def _augment(self, images):
+        return augment(images, self.augment_policies, self.loss_seed) if self.augment_policies else images
 
     def _judge(self, images, labels):
         logits = self.discriminator(images if labels is None else [images, labels], training=True)
