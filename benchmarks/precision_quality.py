@@ -1,10 +1,11 @@
-"""Does a faster precision cost quality? FID after the same number of steps, against float32's seed spread.
+"""Does a training variant change quality? FID after the same number of steps, against float32's seed spread.
 
 Trains the default DCGAN on the embedded MNIST subset for ``--steps`` steps in
-float32 and in ``--variant`` with each of ``--seeds``, and scores every run's
-generator with ganzoo's FID (5,000 images against the subset, as ``ganzoo
-eval`` does). The variant passes when its median FID is no worse than
-float32's worst seed: within the spread that the seed alone causes.
+float32 and in ``--variant`` (a faster precision, XLA, or DiffAugment:
+``augment:translation,cutout``) with each of ``--seeds``, and scores every
+run's generator with ganzoo's FID (5,000 images against the subset, as
+``ganzoo eval`` does). A faster variant passes when its median FID is no worse
+than float32's worst seed: within the spread that the seed alone causes.
 
     python benchmarks/precision_quality.py [--steps 1560] [--seeds 0,1,2] [--variant mixed_bfloat16]
 """
