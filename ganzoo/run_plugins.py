@@ -74,12 +74,11 @@ class ModelPlugins:
     @property
     def schemas(self) -> dict[str, tuple[HParam, ...]]:
         """The hyperparameters this pair's two models receive, by the architecture they come from."""
-        parts = {"generator": self.generator, "discriminator": self.discriminator}
-        schemas: dict[str, tuple[HParam, ...]] = {}
-        for model, part in parts.items():
-            mine = tuple(h for h in part.record.hparams if h.model in (model, "both"))
-            schemas[part.name] = tuple({h.name: h for h in (*schemas.get(part.name, ()), *mine)}.values())
-        return schemas
+        schemas: dict[str, dict[str, HParam]] = {}
+        for model, part in (("generator", self.generator), ("discriminator", self.discriminator)):
+            schemas.setdefault(part.name, {}).update(
+                {h.name: h for h in part.record.hparams if h.model in (model, "both")})
+        return {name: tuple(hparams.values()) for name, hparams in schemas.items()}
 
     def hparams(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """Every hyperparameter of both records, at its default or as ``given``: a one-line error naming the
@@ -99,6 +98,11 @@ class RunPlugins:
     models: ModelPlugins
     loss: Any  # a ganzoo.Loss
     loss_plugin: Plugin
+
+    @classmethod
+    def load(cls, models: ModelPlugins, loss: str) -> RunPlugins:
+        plugin, loaded = load_loss(loss)
+        return cls(models, loaded, plugin)
 
     @property
     def loss_defaults(self) -> TrainingDefaults:
@@ -125,7 +129,3 @@ def check_loss(plugin: Plugin, loss: Any) -> Any:
         raise BrokenPluginError(plugin, TypeError(f"its defaults are a {type(defaults).__name__}, not a "
                                                   "ganzoo.TrainingDefaults"))
     return loss
-
-
-def load_run_plugins(generator: str, discriminator: str, loss: str) -> RunPlugins:
-    return RunPlugins(ModelPlugins.load(generator, discriminator), *reversed(load_loss(loss)))

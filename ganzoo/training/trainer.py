@@ -25,7 +25,7 @@ from ganzoo import __version__, settings
 from ganzoo.datasets import as_arrays, open_dataset
 from ganzoo.errors import UserError
 from ganzoo.recipes import Recipe
-from ganzoo.run_plugins import ModelPlugins, RunPlugins, load_loss
+from ganzoo.run_plugins import ModelPlugins, RunPlugins
 from ganzoo.settings import TrainConfig
 from ganzoo.training.checkpoint import latest_checkpoint, read_info, set_aside_damaged, usable_checkpoint
 from ganzoo.training.metrics_file import read_metrics, truncate_metrics
@@ -116,7 +116,7 @@ def prepare(request: TrainRequest) -> TrainPlan:
     discriminator = command_line.get("discriminator") or recipe.get("discriminator") or generator
     models = ModelPlugins.load(generator, discriminator)
     loss_name = settings.loss_name(command_line, recipe, models.defaults)
-    plugins = RunPlugins(models, *reversed(load_loss(loss_name)))
+    plugins = RunPlugins.load(models, loss_name)
     layers = (command_line, recipe, plugins.loss_defaults, models.defaults)
     where = settings.resolve(*layers, images=1)  # the dataset's own settings need no image count
     dataset = open_dataset(dataset_name, size=where["image_size"], channels=where["channels"])
@@ -146,7 +146,7 @@ def _prepare_resume(request: TrainRequest) -> TrainPlan:
     check_not_in_use(run)
     stored = settings.load_config(run.config)
     read_metrics(run.metrics)  # a metrics.csv that is not ganzoo's is refused before anything is built
-    plugins = RunPlugins(ModelPlugins.load(stored.generator, stored.discriminator), *reversed(load_loss(stored.loss)))
+    plugins = RunPlugins.load(ModelPlugins.load(stored.generator, stored.discriminator), stored.loss)
     command_line, recipe = request.layers()
     requested = {**recipe, **command_line}
     if "hparams" in requested:  # compared parsed, against the stored values or the record's defaults
