@@ -126,3 +126,13 @@ def _factory(spec, **kwargs):
 def test_a_wrong_record_fails_when_it_is_made(make, says):
     with pytest.raises((TypeError, ValueError), match=says):
         make()
+
+
+def test_conditioning_is_read_from_the_record():
+    from ganzoo import WITH_LABELS
+    from ganzoo.interfaces import ImageSpec
+    labelled, unlabelled = ImageSpec(28, 28, 1, 10), ImageSpec(28, 28, 1)
+    assert [Architecture(_factory, _factory, conditional=c).is_conditional(labelled)
+            for c in (False, True, WITH_LABELS)] == [False, True, True]
+    assert [Architecture(_factory, _factory, conditional=c).is_conditional(unlabelled)
+            for c in (False, True, WITH_LABELS)] == [False, True, False]
