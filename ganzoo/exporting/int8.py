@@ -48,7 +48,7 @@ def quantize_int8(model, info: GeneratorInfo):
         quantize_static(source, target, Latents(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
         quantized = onnx.load(target)
-    if _default_opset(quantized) < INT8_OPSET:
+    if default_opset(quantized) < INT8_OPSET:
         from onnx import version_converter
         quantized = version_converter.convert_version(quantized, INT8_OPSET)
     del quantized.metadata_props[:]
@@ -56,7 +56,8 @@ def quantize_int8(model, info: GeneratorInfo):
     return quantized
 
 
-def _default_opset(model) -> int:
+def default_opset(model) -> int:
+    """The version of the standard domain in ``model``'s opset_import (0 if it has none)."""
     return next((entry.version for entry in model.opset_import if entry.domain in ("", "ai.onnx")), 0)
 
 

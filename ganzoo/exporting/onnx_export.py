@@ -28,6 +28,7 @@ import numpy as np
 from ganzoo import __version__
 from ganzoo.errors import UserError
 from ganzoo.exporting import ExportVerificationError
+from ganzoo.exporting.int8 import default_opset, quantize_int8
 from ganzoo.interrupts import deferred_ctrl_c
 from ganzoo_runtime.atomic import atomic_path
 from ganzoo_runtime.cpu.subpixel import rewrite_conv_transposes
@@ -109,7 +110,7 @@ def export_onnx(generator, info: GeneratorInfo, output: Path, options: OnnxOptio
             tmp.write_bytes(model.SerializeToString())
     except OSError as error:
         raise UserError(f"cannot write {output}: {error.strerror or error}") from None
-    return OnnxExport(output, difference, tolerance(options), info, _default_opset(model))
+    return OnnxExport(output, difference, tolerance(options), info, default_opset(model))
 
 
 def _check_options(options: OnnxOptions) -> None:
@@ -145,7 +146,6 @@ def to_onnx(generator, options: OnnxOptions, info: GeneratorInfo, rebuild=None):
     model, _ = tf2onnx.convert.from_function(images, input_signature=signature, opset=options.opset)
     rewrite_conv_transposes(model)
     if options.precision == "int8":
-        from ganzoo.exporting.int8 import quantize_int8
         model = quantize_int8(model, info)
     _name_batch_dimension(model)
     _drop_unused_domains(model)
@@ -171,10 +171,6 @@ def _name_batch_dimension(model) -> None:
         dims = value.type.tensor_type.shape.dim
         if dims and not dims[0].HasField("dim_value"):
             dims[0].dim_param = "batch"
-
-
-def _default_opset(model) -> int:
-    return next(entry.version for entry in model.opset_import if entry.domain in ("", "ai.onnx"))
 
 
 def _drop_unused_domains(model) -> None:
