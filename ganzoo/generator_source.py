@@ -21,24 +21,26 @@ class GeneratorSource:
     description: str  # e.g. "onnxruntime on cpu" or "Keras, step 4680, CPU"
 
 
-def open_generator(source: Path, device: str = "auto", ema: bool = True, cache: bool = True) -> GeneratorSource:
+def open_generator(source: Path, device: str = "auto", ema: bool = True, cache: bool = True,
+                   truncation: Optional[float] = None) -> GeneratorSource:
     """Open ``source`` (a run directory, an .onnx file or ``zoo:NAME``); TensorFlow is imported only for a run.
 
     ``ema``: a run that keeps a moving average of its generator's weights samples with it, unless False;
-    ``cache``: an ONNX file's CPU form is cached on disk (ganzoo_runtime.cpu.cache), unless False.
+    ``cache``: an ONNX file's CPU form is cached on disk (ganzoo_runtime.cpu.cache), unless False;
+    ``truncation``: the truncation psi for a generator that takes one (a UserError for one that does not).
     """
     from ganzoo.zoo.shelf import resolve_source
     source = resolve_source(source)
     if source.suffix.lower() == ".onnx" or source.is_file():
         from ganzoo_runtime.model import OnnxGenerator
         generator = OnnxGenerator(source, device, cache)
-        return GeneratorSource(generator.generate, generator.info, generator.description)
+        return GeneratorSource(generator.sampler(truncation), generator.info, generator.description)
     if (source / "config.json").is_file():
-        return _keras_generator(source, device, ema)
+        return _keras_generator(source, device, ema, truncation)
     raise UserError(f"{source} is neither a run directory (with config.json) nor an .onnx file")
 
 
-def _keras_generator(source: Path, device: str, ema: bool) -> GeneratorSource:
+def _keras_generator(source: Path, device: str, ema: bool, truncation: Optional[float]) -> GeneratorSource:
     from ganzoo.tf_import import import_tensorflow
     tf = import_tensorflow()
     if device == "tensorrt":
@@ -48,7 +50,13 @@ def _keras_generator(source: Path, device: str, ema: bool) -> GeneratorSource:
         raise UserError("--device cuda: TensorFlow sees no GPU on this machine")
     from ganzoo.training.restore import load_trained_generator
 
+    from ganzoo.generator_inputs import NO_TRUNCATION, generator_inputs, takes_truncation
+
     trained = load_trained_generator(source, ema)
+    if truncation is not None and not takes_truncation(trained.generator):
+        raise UserError(f"the generator of {source} has no truncation input: --truncation applies to style-based "
+                        "generators (such as stylegan)")
+    psi = NO_TRUNCATION if truncation is None else truncation
     spec = trained.config.image_spec
     conditional = trained.conditional
     info = GeneratorInfo(latent_dim=trained.config.latent_dim, image_shape=spec.shape,
@@ -60,7 +68,7 @@ def _keras_generator(source: Path, device: str, ema: bool) -> GeneratorSource:
         if labels is not None and not conditional:
             raise UserError(f"the generator of {source} is not conditional: it takes no --label")
         with tf.device(placement):
-            return trained.generator(z if labels is None else [z, labels], training=False).numpy()
+            return trained.generator(generator_inputs(trained.generator, z, labels, psi), training=False).numpy()
 
     weights = ", EMA weights" if trained.weights == "ema" else ""
     return GeneratorSource(generate, info,

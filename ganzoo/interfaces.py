@@ -59,6 +59,7 @@ class TrainingDefaults:
     lr: float | None = None
     beta_1: float | None = None
     beta_2: float | None = None
+    r1: float | None = None  # R1 penalty weight gamma on the discriminator
 
     def as_dict(self) -> dict[str, Any]:
         """The settings this object has an opinion on."""

@@ -11,18 +11,27 @@ import numpy as np
 from ganzoo import discovery
 from ganzoo.discovery import BrokenPluginError, Plugin
 from ganzoo.errors import UserError
+from ganzoo.generator_inputs import TRUNCATION, generator_inputs, takes_truncation
 from ganzoo.interfaces import ImageSpec
 from ganzoo.run_plugins import LoadedArchitecture, ModelPlugins
 
 
 def build_generator(part: LoadedArchitecture, spec: ImageSpec, latent_dim: int, hparams: Mapping[str, Any],
                     conditional: bool) -> keras.Model:
-    """Call a generator factory and check its model maps [N, latent_dim] (+ labels) to [N, H, W, C]."""
+    """Call a generator factory and check its model maps [N, latent_dim] (+ labels, + truncation) to
+    [N, H, W, C]."""
     model = _call(part.plugin, part.record.generator, spec, latent_dim=latent_dim,
                   **_values(part, hparams, "generator"))
     probe = np.zeros((2, latent_dim), np.float32)
     _expect_shape(part.plugin, model, _with_labels(part, model, spec, probe, conditional), (2, *spec.shape))
     return model
+
+
+def _check_truncation_input(part: LoadedArchitecture, model: keras.Model) -> None:
+    names = [tensor.name for tensor in model.inputs]
+    if TRUNCATION in names[:-1]:
+        raise BrokenPluginError(part.plugin, ValueError(
+            f"{model.name}'s {TRUNCATION} input must come last (after z and label), its inputs are {names}"))
 
 
 def build_discriminator(part: LoadedArchitecture, spec: ImageSpec, hparams: Mapping[str, Any],
@@ -51,15 +60,15 @@ def _values(part: LoadedArchitecture, hparams: Mapping[str, Any], model: str) ->
 def _with_labels(part: LoadedArchitecture, model: keras.Model, spec: ImageSpec, probe: np.ndarray,
                  conditional: bool):
     """The probe input, plus integer labels when the record says the model is conditional; a model whose
-    inputs disagree with its record is broken."""
-    wanted = 2 if conditional else 1
+    inputs disagree with its record is broken. A generator's optional last input, ``truncation``, is fed 1."""
+    _check_truncation_input(part, model)
+    wanted = (2 if conditional else 1) + takes_truncation(model)
     if len(model.inputs) != wanted:
         raise BrokenPluginError(part.plugin, ValueError(
             f"{model.name} has {len(model.inputs)} input(s), but its record makes it "
             f"{'conditional ([z or images, label])' if conditional else 'unconditional (one input)'} here"))
-    if not conditional:
-        return probe
-    return [probe, np.arange(len(probe), dtype=np.int64) % spec.num_classes]
+    labels = np.arange(len(probe), dtype=np.int64) % spec.num_classes if conditional else None
+    return generator_inputs(model, probe, labels)
 
 
 def _call(plugin: Plugin, factory: Any, spec: ImageSpec, **kwargs) -> keras.Model:

@@ -73,7 +73,7 @@ SETTINGS = (
     Setting("channels", Channels(), "folder: datasets: 1 (grayscale) or 3 (RGB)."),
     Setting("seed", click.IntRange(min=0), "Random seed (default 0).", 0),
     Setting("r1", FiniteFloatRange(min=0), "R1 penalty on the discriminator, GAMMA/2 * E||grad D(real)||^2, "
-            "with any loss (default off).", 0.0, metavar="GAMMA"),
+            "with any loss (default: the architecture's, else off).", 0.0, metavar="GAMMA", plugin_default=True),
     Setting("eval_every", POSITIVE_INT, "Quality metrics (FID, KID, …) after epoch 1, every N epochs and the last; "
             "keeps the checkpoint with the best FID as checkpoints/best.npz. 28x28x1 data only.", metavar="N",
             resumable=True),

@@ -31,6 +31,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ganzoo.generator_inputs import generator_inputs, takes_truncation
 from ganzoo.interfaces import ImageSpec
 
 SPECS = (ImageSpec(28, 28, 1, 10), ImageSpec(32, 32, 3, 10))
@@ -105,8 +106,8 @@ def _check_architecture_on(name: str, workdir: Path, spec: ImageSpec) -> None:
     except UserError as error:  # a broken plugin, or a factory that refuses this spec
         raise ConformanceError(f"{label}: the models do not build as the record says: {error}") from None
     z = np.random.default_rng(0).standard_normal((BATCH, LATENT_DIM)).astype("float32") * 3
-    labels = np.arange(BATCH) % spec.num_classes
-    inputs = [z, labels] if conditional else z
+    labels = np.arange(BATCH) % spec.num_classes if conditional else None
+    inputs = generator_inputs(generator, z, labels)
     images = np.asarray(generator(inputs, training=False))
     _expect(images.min() >= -1 and images.max() <= 1, f"{label}: generator output outside [-1, 1]: "
                                                        f"[{images.min():.3g}, {images.max():.3g}]")
@@ -117,9 +118,12 @@ def _check_architecture_on(name: str, workdir: Path, spec: ImageSpec) -> None:
                               f"{images.max():.3g}]): images are in [-1, 1], so end the generator with tanh, "
                               "not a sigmoid or a ReLU")
     if conditional:  # the same latents under other labels must give other images
-        relabelled = np.asarray(generator([z, (labels + 1) % spec.num_classes], training=False))
+        relabelled = np.asarray(generator(generator_inputs(generator, z, (labels + 1) % spec.num_classes),
+                                          training=False))
         _expect(np.abs(relabelled - images).max() > 1e-6, f"{label}: the conditional generator ignores its "
                                                           "label (the same z gives the same images for every class)")
+    if takes_truncation(generator):
+        _check_truncation(generator, z, labels, images, label)
 
     loss = _nonsaturating()
     before = [v.numpy() for v in (*generator.trainable_variables, *discriminator.trainable_variables)]
@@ -144,6 +148,16 @@ def _check_architecture_on(name: str, workdir: Path, spec: ImageSpec) -> None:
                         atol=1e-6), f"{label}: a checkpoint does not restore the generator's output")
 
     _export_with_parity(pair, spec, generator, conditional, workdir, label)
+
+
+def _check_truncation(generator, z, labels, images, label: str) -> None:
+    """psi 0 pulls every latent to the average: one image for every z (per label); psi 1 changes nothing."""
+    average = np.asarray(generator(generator_inputs(generator, z, labels, 0.0), training=False))
+    groups = [average] if labels is None else [average[labels == c] for c in set(labels.tolist())]
+    spread = max(float(np.abs(group - group[:1]).max()) for group in groups)
+    _expect(np.abs(average - images).max() > 1e-6 and spread < 1e-4,
+            f"{label}: truncation 0 does not give the average image (the same image for every z): the "
+            f"truncation input is ignored or not a truncation")
 
 
 def _nonsaturating():

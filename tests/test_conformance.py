@@ -92,6 +92,16 @@ def generator(spec, *, latent_dim):
 ARCH = Architecture(generator, build_discriminator)
 """
 
+#: A generator with a truncation input that it ignores: psi 0 must give the average image.
+IGNORES_TRUNCATION = """
+def generator(spec, *, latent_dim):
+    z, psi = keras.Input((latent_dim,)), keras.Input((), name="truncation")
+    ignored = layers.Lambda(lambda t: 0.0 * t[:, None])(psi)
+    x = layers.Add()([layers.Dense(spec.height * spec.width * spec.channels, activation="tanh")(z), ignored])
+    return keras.Model([z, psi], layers.Reshape(spec.shape)(x))
+ARCH = Architecture(generator, build_discriminator)
+"""
+
 
 @pytest.mark.parametrize("name, code, message", [
     ("sig", DENSE + "ARCH = Architecture(lambda spec, latent_dim: dense(spec, latent_dim, 'sigmoid'), "
@@ -102,6 +112,7 @@ ARCH = Architecture(generator, build_discriminator)
      "the conditional generator ignores its label"),
     ("liar", DENSE + "ARCH = Architecture(lambda spec, latent_dim: dense(spec, latent_dim, 'tanh'), "
      "build_discriminator, conditional=True)", "its record makes it conditional"),
+    ("stubborn", IGNORES_TRUNCATION, "truncation 0 does not give the average image"),
 ])
 def test_an_architecture_that_breaks_the_contract_fails_naming_the_check(fake_site, tmp_path, name, code, message):
     _architecture(fake_site, name, code)

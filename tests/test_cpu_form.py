@@ -21,6 +21,8 @@ from ganzoo_runtime.metadata import GeneratorInfo
 from ganzoo_runtime.model import OnnxGenerator
 from onnx import numpy_helper
 
+pytestmark = pytest.mark.xdist_group("trained_run")  # module fixtures built once (pyproject: loadgroup)
+
 
 @pytest.fixture(scope="module")
 def portable(trained_run, tmp_path_factory):

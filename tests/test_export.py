@@ -19,6 +19,8 @@ from ganzoo.training.restore import load_trained_generator
 from ganzoo_runtime.latents import latent_vectors
 from ganzoo_runtime.metadata import KEYS, GeneratorInfo
 
+pytestmark = pytest.mark.xdist_group("trained_run")  # module fixtures built once (pyproject: loadgroup)
+
 
 @pytest.fixture(scope="module")
 def trained(trained_run):
@@ -52,7 +54,7 @@ def test_default_export_keeps_the_contract(default_export, trained):
     assert props["ganzoo.layout"] == "nhwc" and props["ganzoo.pixel_range"] == "-1,1"
     assert props["ganzoo.num_classes"] == "0" and props["ganzoo.step"] == str(trained.step) == "4"
     assert json.loads(props["ganzoo.hparams"]) == {"width": 64}  # the generator's, every one
-    assert props["ganzoo.generator"] == "dcgan" and props["ganzoo.format_version"] == "1"
+    assert props["ganzoo.generator"] == "dcgan" and props["ganzoo.format_version"] == "1.1"
     assert props["ganzoo.config_sha256"] == trained.config_sha256
 
 

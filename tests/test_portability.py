@@ -23,6 +23,8 @@ from onnx.reference import ReferenceEvaluator
 
 from ganzoo_runtime.latents import latent_vectors
 
+pytestmark = pytest.mark.xdist_group("portability")  # module fixtures built once (pyproject: loadgroup)
+
 BATCHES = (1, 4, 8, 64)
 VARIANTS = {"fp32": (), "fp16": ("--precision", "fp16"), "nchw": ("--layout", "nchw"),
             "uint8": ("--pixels", "uint8"), "int8": ("--precision", "int8")}

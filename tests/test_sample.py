@@ -15,6 +15,8 @@ from PIL import Image
 from conftest import REPO, run_cli
 from ganzoo_runtime.providers import nvidia_gpu_count
 
+pytestmark = pytest.mark.xdist_group("trained_run")  # module fixtures built once (pyproject: loadgroup)
+
 
 @pytest.fixture(scope="module")
 def onnx_file(trained_run):

@@ -18,16 +18,17 @@ DEFAULT_OUTPUT = "samples.png"
 
 
 def sample_onnx(model: str, output: str, *, n: int, seed: int, batch_size: int, device: str,
-                label: Optional[int], cache: bool = True) -> str:
+                label: Optional[int], cache: bool = True, truncation: Optional[float] = None) -> str:
     """Sample an ONNX generator into ``output``; returns a one-line report."""
     from ganzoo_runtime.model import OnnxGenerator
     from ganzoo_runtime.progress import ProgressLine
     from ganzoo_runtime.sampling import sample_to_path
 
     generator = OnnxGenerator(_shelf_file(model), device, cache)
-    what = sample_to_path(generator.generate, generator.info, output, n=n, seed=seed, batch_size=batch_size,
+    what = sample_to_path(generator.sampler(truncation), generator.info, output, n=n, seed=seed, batch_size=batch_size,
                           label=label, on_progress=ProgressLine(n))
-    return f"wrote {what} to {output} ({generator.description})"
+    psi = "" if truncation is None else f", truncation {truncation:g}"
+    return f"wrote {what} to {output} ({generator.description}{psi})"
 
 
 def show_notices() -> None:
@@ -67,6 +68,17 @@ def _int_at_least(minimum: int):
     return parse
 
 
+def _truncation(text: str) -> float:
+    """An argparse type: the truncation psi, a number in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 1:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"{text} is not in [0, 1]")
+    return value
+
+
 class _OneLineParser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2, like ganzoo's own CLI
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
@@ -84,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", choices=DEVICES, default="auto",
                         help="auto = TensorRT, then CUDA, then CPU, whichever really loads")
     parser.add_argument("--label", type=_int_at_least(0), help="class label, for conditional generators")
+    parser.add_argument("--truncation", type=_truncation, metavar="PSI",
+                        help="truncation trick, for generators that take it (stylegan): 1 = none, 0 = the "
+                             "average image; 0.7 is a common choice")
     parser.add_argument("--no-cache", dest="cache", action="store_false",
                         help="do not read or write the cached CPU form of the file (GANZOO_CACHE_DIR)")
     return parser
@@ -94,7 +109,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     show_notices()
     try:
         report = sample_onnx(args.model, args.output, n=args.n, seed=args.seed, batch_size=args.batch_size,
-                             device=args.device, label=args.label, cache=args.cache)
+                             device=args.device, label=args.label, cache=args.cache,
+                             truncation=args.truncation)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -10,7 +10,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Sequence
 
-FORMAT_VERSION = "1"
+# 1.1: the optional `truncation` input (a style-based generator's psi, default 1); 1.x readers ignore it
+FORMAT_VERSION = "1.1"
+FORMAT_MAJOR = FORMAT_VERSION.split(".")[0]
+TRUNCATION = "truncation"  # the optional input's name
 PIXEL_RANGES = ((-1, 1), (0, 255))  # float output in [-1, 1], or uint8 pixels
 
 KEYS = ("ganzoo.version", "ganzoo.format_version", "ganzoo.generator", "ganzoo.dataset", "ganzoo.latent_dim",
@@ -89,9 +92,9 @@ class GeneratorInfo:
                 raise ValueError(f"malformed ganzoo metadata: {key} {value} is not positive")
         if info.num_classes < 0:
             raise ValueError(f"malformed ganzoo metadata: num_classes {info.num_classes} is negative")
-        if info.format_version.split(".")[0] != FORMAT_VERSION:
+        if info.format_version.split(".")[0] != FORMAT_MAJOR:
             raise ValueError(f"format version {info.format_version} is not supported (this runtime reads "
-                             f"{FORMAT_VERSION}.x)")
+                             f"{FORMAT_MAJOR}.x)")
         return info
 
     def check_graph(self, inputs: Sequence[tuple[str, Sequence, str]], output: tuple[Sequence, str]) -> None:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
 from ganzoo_runtime.cpu.cache import FormCache
 from ganzoo_runtime.cpu.form import cpu_form
 from ganzoo_runtime.errors import UserError
-from ganzoo_runtime.metadata import GeneratorInfo
+from ganzoo_runtime.metadata import TRUNCATION, GeneratorInfo
 from ganzoo_runtime.providers import create_session, device_of
 
 
@@ -45,15 +46,29 @@ class OnnxGenerator:
             self.form = form.description
         self._input_names = [i.name for i in self.session.get_inputs()]
         self._output_name = self.session.get_outputs()[0].name
+        # An input with a default is an "overridable initializer" to onnxruntime, not one of get_inputs()
+        self.takes_truncation = TRUNCATION in {i.name for i in self.session.get_overridable_initializers()}
 
     @property
     def description(self) -> str:
         """What runs, for the one-line report: ``onnxruntime on cpu (winograd + sub-pixel, cached)``."""
         return f"onnxruntime on {self.device} ({self.form})"
 
-    def generate(self, z: np.ndarray, labels: Optional[np.ndarray] = None) -> np.ndarray:
-        """Run the graph on latents ``z`` (and ``labels``); returns its output as it is (layout, dtype)."""
+    def sampler(self, truncation: Optional[float] = None) -> Callable[[np.ndarray, Optional[np.ndarray]], np.ndarray]:
+        """``generate`` with the truncation psi fixed (None: the file's default, 1); a file without the input
+        refuses a psi here, before anything runs."""
+        if truncation is not None and not self.takes_truncation:
+            raise UserError(f"{self.path.name} has no truncation input: --truncation applies to style-based "
+                            "generators (such as stylegan)")
+        return functools.partial(self.generate, truncation=truncation)
+
+    def generate(self, z: np.ndarray, labels: Optional[np.ndarray] = None,
+                 truncation: Optional[float] = None) -> np.ndarray:
+        """Run the graph on latents ``z`` (and ``labels``, and psi ``truncation`` for a file that takes it);
+        returns its output as it is (layout, dtype)."""
         feeds = {self._input_names[0]: np.ascontiguousarray(z, np.float32)}
+        if truncation is not None:
+            feeds[TRUNCATION] = np.asarray(truncation, np.float32)
         if self.info.conditional:
             if labels is None:
                 raise UserError(f"{self.path.name} is conditional: give --label (0..{self.info.num_classes - 1})")

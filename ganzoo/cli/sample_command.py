@@ -14,6 +14,7 @@ from ganzoo_runtime.cli import DEFAULT_OUTPUT
 from ganzoo_runtime.providers import DEVICES
 
 from ganzoo.cli.weights_option import cache_option, ema_option
+from ganzoo.setting_types import FiniteFloatRange
 
 
 @click.command("sample")
@@ -27,15 +28,18 @@ from ganzoo.cli.weights_option import cache_option, ema_option
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
               help="auto: TensorRT, then CUDA, then CPU, whichever really loads (.onnx); a GPU if present (runs).")
 @click.option("--label", type=click.IntRange(min=0), help="Class label, for conditional generators.")
+@click.option("--truncation", type=FiniteFloatRange(0, 1), metavar="PSI",
+              help="Truncation trick, for generators that take it (stylegan): 1 = none, 0 = the average image.")
 @ema_option
 @cache_option
-def sample_command(source, n, seed, batch_size, output, device, label, ema, cache) -> None:
+def sample_command(source, n, seed, batch_size, output, device, label, truncation, ema, cache) -> None:
     """Draw images from a run directory or an exported .onnx file."""
     from ganzoo.generator_source import open_generator
     from ganzoo_runtime.progress import ProgressLine
     from ganzoo_runtime.sampling import sample_to_path
 
-    generator = open_generator(source, device, ema, cache)
+    generator = open_generator(source, device, ema, cache, truncation)
     what = sample_to_path(generator.generate, generator.info, output, n=n, seed=seed, batch_size=batch_size,
                           label=label, on_progress=ProgressLine(n))
-    click.echo(f"wrote {what} to {output} ({generator.description})", err=True)
+    psi = "" if truncation is None else f", truncation {truncation:g}"
+    click.echo(f"wrote {what} to {output} ({generator.description}{psi})", err=True)

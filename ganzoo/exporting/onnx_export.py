@@ -29,6 +29,7 @@ from ganzoo import __version__
 from ganzoo.errors import UserError
 from ganzoo.exporting import ExportVerificationError
 from ganzoo.exporting.int8 import default_opset, quantize_int8
+from ganzoo.generator_inputs import NO_TRUNCATION, TRUNCATION, generator_inputs, takes_truncation
 from ganzoo.interrupts import deferred_ctrl_c
 from ganzoo_runtime.atomic import atomic_path
 from ganzoo_runtime.cpu.subpixel import rewrite_conv_transposes
@@ -129,14 +130,18 @@ def to_onnx(generator, options: OnnxOptions, info: GeneratorInfo, rebuild=None):
     if options.precision == "fp16":
         generator = _float16_copy(generator, rebuild)
     compute_dtype = tf.float16 if options.precision == "fp16" else tf.float32
+    truncation = takes_truncation(generator)
     signature = [tf.TensorSpec([None, info.latent_dim], tf.float32, name="z")]
     if info.conditional:
         signature.append(tf.TensorSpec([None], tf.int64, name="label"))
+    if truncation:  # one psi for the call, spread over the images inside the graph
+        signature.append(tf.TensorSpec([], tf.float32, name=TRUNCATION))
 
     @tf.function(input_signature=signature)
-    def images(z, label=None):
-        inputs = tf.cast(z, compute_dtype) if label is None else [tf.cast(z, compute_dtype), label]
-        x = tf.cast(generator(inputs, training=False), tf.float32)
+    def images(*inputs):
+        z, label = tf.cast(inputs[0], compute_dtype), inputs[1] if info.conditional else None
+        psi = tf.cast(inputs[-1], compute_dtype) if truncation else 1.0
+        x = tf.cast(generator(generator_inputs(generator, z, label, psi), training=False), tf.float32)
         if options.pixels == "uint8":
             x = tf.cast(tf.clip_by_value(tf.round((x + 1.0) * 127.5), 0.0, 255.0), tf.uint8)
         if options.layout == "nchw":
@@ -148,6 +153,8 @@ def to_onnx(generator, options: OnnxOptions, info: GeneratorInfo, rebuild=None):
     if options.precision == "int8":
         model = quantize_int8(model, info)
     _name_batch_dimension(model)
+    if truncation:
+        _default_truncation(model)
     _drop_unused_domains(model)
     del model.metadata_props[:]
     for key, value in info.to_props().items():
@@ -173,6 +180,13 @@ def _name_batch_dimension(model) -> None:
             dims[0].dim_param = "batch"
 
 
+def _default_truncation(model) -> None:
+    """Give the ``truncation`` input the default 1 (an initializer of the same name): a consumer that does not
+    know the input runs the file untruncated, one that does feeds psi (SPEC.md, format 1.1)."""
+    from onnx import numpy_helper
+    model.graph.initializer.append(numpy_helper.from_array(np.array(1.0, np.float32), TRUNCATION))
+
+
 def _drop_unused_domains(model) -> None:
     used = {node.domain for node in model.graph.node} | {""}
     kept = [entry for entry in model.opset_import if entry.domain in used]
@@ -194,16 +208,22 @@ def verify(model, generator, options: OnnxOptions, info: GeneratorInfo) -> float
     if foreign:
         raise ExportVerificationError(f"the model uses non-standard operator domains: {', '.join(foreign)}")
     names = [i.name for i in model.graph.input]
-    if names[:1] != ["z"] or [o.name for o in model.graph.output] != ["images"]:
+    truncation = takes_truncation(generator)
+    wanted = ["z", *(["label"] if info.conditional else []), *([TRUNCATION] if truncation else [])]
+    if names != wanted or [o.name for o in model.graph.output] != ["images"]:
         raise ExportVerificationError(f"unexpected inputs/outputs: {names} -> {[o.name for o in model.graph.output]}")
     session = create_session(model.SerializeToString(), "cpu")
     largest, mean = 0.0, 0.0
-    for batch in PARITY_BATCHES:
+    # psi None: the input left at its default (1); 0.5 fed, to check the truncation itself
+    for batch, psi in [(batch, None) for batch in PARITY_BATCHES] + ([(PARITY_BATCHES[-1], 0.5)] if truncation
+                                                                      else []):
         z = latent_vectors(PARITY_SEED, batch, info.latent_dim)
         labels = np.arange(batch, dtype=np.int64) % info.num_classes if info.conditional else None
         feeds = {"z": z} if labels is None else {"z": z, "label": labels}
+        if psi is not None:
+            feeds[TRUNCATION] = np.array(psi, np.float32)
         got = session.run(["images"], feeds)[0]
-        expected = expected_output(generator, z, labels, options)
+        expected = expected_output(generator, z, labels, options, 1.0 if psi is None else psi)
         if got.shape != expected.shape or got.dtype != expected.dtype:
             raise ExportVerificationError(f"onnxruntime output {got.dtype} {got.shape} differs from the expected "
                                           f"{expected.dtype} {expected.shape}")
@@ -219,10 +239,10 @@ def verify(model, generator, options: OnnxOptions, info: GeneratorInfo) -> float
     return largest
 
 
-def expected_output(generator, z: np.ndarray, labels: Optional[np.ndarray], options: OnnxOptions) -> np.ndarray:
+def expected_output(generator, z: np.ndarray, labels: Optional[np.ndarray], options: OnnxOptions,
+                    truncation: float = NO_TRUNCATION) -> np.ndarray:
     """What the exported graph must compute, from the float32 Keras generator."""
-    inputs = z if labels is None else [z, labels]
-    x = np.asarray(generator(inputs, training=False), np.float32)
+    x = np.asarray(generator(generator_inputs(generator, z, labels, truncation), training=False), np.float32)
     if options.pixels == "uint8":
         x = np.clip(np.round((x + 1.0) * 127.5), 0, 255).astype(np.uint8)
     if options.layout == "nchw":

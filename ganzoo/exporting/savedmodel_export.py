@@ -9,6 +9,7 @@ import numpy as np
 from ganzoo.errors import UserError
 from ganzoo.exporting import ExportVerificationError
 from ganzoo.exporting.onnx_export import PARITY_BATCHES, PARITY_SEED
+from ganzoo.generator_inputs import generator_inputs
 from ganzoo.interrupts import deferred_ctrl_c
 from ganzoo.training.restore import TrainedGenerator
 from ganzoo_runtime.atomic import staging_folder
@@ -33,8 +34,9 @@ def export_savedmodel(trained: TrainedGenerator, output: Path) -> float:
             largest = 0.0
             for batch in PARITY_BATCHES:
                 z = latent_vectors(PARITY_SEED, batch, trained.config.latent_dim)
-                got = np.asarray(served.serve(z))
-                largest = max(largest, float(np.abs(got - np.asarray(trained.generator(z, training=False))).max()))
+                inputs = generator_inputs(trained.generator, z)
+                got = np.asarray(served.serve(inputs))
+                largest = max(largest, float(np.abs(got - np.asarray(trained.generator(inputs, training=False))).max()))
             if largest > TOLERANCE:
                 raise ExportVerificationError(f"the SavedModel differs from Keras by {largest:.3g}")
     except OSError as error:

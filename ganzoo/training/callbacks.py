@@ -21,6 +21,7 @@ from ganzoo_runtime.images import save_gif, save_grid, to_uint8
 from ganzoo_runtime.metadata import GeneratorInfo
 from ganzoo_runtime.sampling import balanced_images
 
+from ganzoo.generator_inputs import generator_inputs
 from ganzoo.training.checkpoint import CheckpointInfo, save_checkpoint
 from ganzoo.training.metrics_file import METRICS_COLUMNS, QUALITY_COLUMNS, append_row
 from ganzoo.training.run_directory import RunDirectory
@@ -149,7 +150,7 @@ class QualityMetrics(EpochWriter):
         conditional = self.model.conditional
 
         def generate(z, labels):
-            return _float32(generator(z if labels is None else [z, labels], training=False))
+            return _float32(generator(generator_inputs(generator, z, labels), training=False))
 
         spec = self.config.image_spec
         info = GeneratorInfo(latent_dim=self.config.latent_dim, image_shape=spec.shape,
@@ -168,15 +169,15 @@ class SampleGrid(EpochWriter):
     def __init__(self, run: RunDirectory, fixed_latents: np.ndarray, num_classes: int = 0):
         super().__init__()
         self.run = run
-        self.inputs = fixed_latents
-        self.columns = None
+        self.z, self.labels, self.columns = fixed_latents, None, None
         if num_classes:
             self.columns = math.ceil(len(fixed_latents) / num_classes)
-            labels = np.repeat(np.arange(num_classes), self.columns)
-            self.inputs = [np.resize(fixed_latents, (len(labels), fixed_latents.shape[1])), labels]
+            self.labels = np.repeat(np.arange(num_classes), self.columns)
+            self.z = np.resize(fixed_latents, (len(self.labels), fixed_latents.shape[1]))
 
     def write_epoch(self, epoch, logs):
-        images = self.model.sampling_generator(self.inputs, training=False)
+        generator = self.model.sampling_generator
+        images = generator(generator_inputs(generator, self.z, self.labels), training=False)
         save_grid(to_uint8(_float32(images)), self.run.sample_grid(epoch + 1), columns=self.columns, scale=2)
 
 

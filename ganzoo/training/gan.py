@@ -18,6 +18,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from ganzoo.generator_inputs import generator_inputs
 from ganzoo.interfaces import Loss, LossContext
 from ganzoo.training.augment import augment
 from ganzoo.training.ema import GeneratorEMA
@@ -106,7 +107,7 @@ class GAN(keras.Model):
         """Fake images (float32) for a batch, as the discriminator sees them (augmented, if asked): fresh
         latents, and the real batch's labels for a conditional model."""
         z = self._latents(tf.shape(real_images)[0], draw)
-        return self._augment(tf.cast(self.generator(z if labels is None else [z, labels], training=True),
+        return self._augment(tf.cast(self.generator(generator_inputs(self.generator, z, labels), training=True),
                                      tf.float32))
 
     def _augment(self, images):

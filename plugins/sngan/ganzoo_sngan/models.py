@@ -17,7 +17,8 @@ Uses only ganzoo's public API (``ganzoo.Architecture``, ``ganzoo.HParam``,
 from __future__ import annotations
 
 import keras
-from keras import layers
+import tensorflow as tf
+from keras import layers, ops
 
 from ganzoo import Architecture, HParam, ImageSpec, TrainingDefaults
 
@@ -41,10 +42,18 @@ def plan(spec: ImageSpec, blocks: int) -> tuple[int, int]:
     return size // 2 ** blocks, blocks
 
 
+class Upsample(layers.Layer):
+    """Nearest-neighbour doubling, written as DepthToSpace of four copies of the channels: the same values as
+    UpSampling2D, whose exported Shape and Tile operators OpenCV 4 cannot run."""
+
+    def call(self, x):
+        return tf.nn.depth_to_space(ops.concatenate([x] * 4, axis=-1), 2)
+
+
 def _generator_block(x, filters: int):
-    shortcut = layers.Conv2D(filters, 1)(layers.UpSampling2D()(x))
+    shortcut = layers.Conv2D(filters, 1)(Upsample()(x))
     x = layers.ReLU()(layers.BatchNormalization(synchronized=True)(x))
-    x = layers.Conv2D(filters, 3, padding="same")(layers.UpSampling2D()(x))
+    x = layers.Conv2D(filters, 3, padding="same")(Upsample()(x))
     x = layers.ReLU()(layers.BatchNormalization(synchronized=True)(x))
     x = layers.Conv2D(filters, 3, padding="same")(x)
     return layers.Add()([x, shortcut])
@@ -62,22 +71,22 @@ def build_generator(spec: ImageSpec, *, latent_dim: int, width: int, blocks: int
     return keras.Model(z, images, name="sngan_generator")
 
 
-def _sn(layer):
+def spectral_norm(layer):
     return layers.SpectralNormalization(layer)
 
 
-def _discriminator_block(x, filters: int, downsample: bool, first: bool = False):
+def discriminator_block(x, filters: int, downsample: bool, first: bool = False):
     shortcut = x
     if not first:
         x = layers.ReLU()(x)
-    x = _sn(layers.Conv2D(filters, 3, padding="same"))(x)
-    x = _sn(layers.Conv2D(filters, 3, padding="same"))(layers.ReLU()(x))
+    x = spectral_norm(layers.Conv2D(filters, 3, padding="same"))(x)
+    x = spectral_norm(layers.Conv2D(filters, 3, padding="same"))(layers.ReLU()(x))
     if downsample:
         x = layers.AveragePooling2D(2)(x)
     if first:  # the optimised block: pool, then project
-        shortcut = _sn(layers.Conv2D(filters, 1))(layers.AveragePooling2D(2)(shortcut))
+        shortcut = spectral_norm(layers.Conv2D(filters, 1))(layers.AveragePooling2D(2)(shortcut))
     elif downsample or shortcut.shape[-1] != filters:
-        shortcut = _sn(layers.Conv2D(filters, 1))(shortcut)
+        shortcut = spectral_norm(layers.Conv2D(filters, 1))(shortcut)
         if downsample:
             shortcut = layers.AveragePooling2D(2)(shortcut)
     return layers.Add()([x, shortcut])
@@ -87,12 +96,12 @@ def build_discriminator(spec: ImageSpec, *, width: int, blocks: int) -> keras.Mo
     """images [N, H, W, C] -> logits [N, 1]."""
     _, blocks = plan(spec, blocks)
     images = keras.Input(spec.shape, name="images")
-    x = _discriminator_block(images, width, downsample=True, first=True)
+    x = discriminator_block(images, width, downsample=True, first=True)
     for _ in range(blocks - 1):
-        x = _discriminator_block(x, width, downsample=True)
-    x = _discriminator_block(x, width, downsample=False)
+        x = discriminator_block(x, width, downsample=True)
+    x = discriminator_block(x, width, downsample=False)
     features = layers.GlobalAveragePooling2D()(layers.ReLU()(x))
-    logits = _sn(layers.Dense(1, dtype="float32"))(features)
+    logits = spectral_norm(layers.Dense(1, dtype="float32"))(features)
     return keras.Model(images, logits, name="sngan_discriminator")
 
 

@@ -1,0 +1,156 @@
+"""SAGAN (Zhang et al., "Self-Attention Generative Adversarial Networks", 2019), class-conditional as BigGAN
+(Brock et al. 2019) makes it when the dataset has labels.
+
+Built on sngan's residual networks (``ganzoo_sngan``), with spectral normalisation in both networks and
+one self-attention block in each, at the resolution the ``attention`` hyperparameter names. With labels:
+the generator's batch normalisations are conditional (gain and bias from a class embedding shared by every
+block, each through its own spectrally normalised linear map) and the discriminator is a projection
+discriminator (logit + <embedding(label), features>). Without labels: plain batch normalisation and no
+projection. Hinge loss by default, as in both papers.
+
+Uses only ganzoo's public API and ganzoo_sngan's.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+from ganzoo import WITH_LABELS, Architecture, HParam, ImageSpec, TrainingDefaults
+from ganzoo_sngan.models import Upsample, discriminator_block, plan, spectral_norm
+
+
+def attention_resolutions(spec: ImageSpec) -> list[int]:
+    """Where both networks have feature maps: the generator's start size and every doubling below the image
+    size (the discriminator halves through the same sizes)."""
+    start, blocks = plan(spec, 0)
+    return [start * 2 ** i for i in range(blocks)]
+
+
+def attention_at(spec: ImageSpec, attention: int) -> int:
+    """The attention resolution for ``attention`` (0: the largest possible); ValueError naming the valid ones."""
+    valid = attention_resolutions(spec)
+    if attention == 0:
+        return valid[-1]
+    if attention not in valid:
+        raise ValueError(f"attention = {attention} is not a resolution both networks have at "
+                         f"{spec.height}x{spec.width}: one of {', '.join(map(str, valid))} (0: the largest)")
+    return attention
+
+
+class LearnedScale(layers.Layer):
+    """x * gamma with gamma starting at 0: a block that begins as the identity of its residual branch."""
+
+    def build(self, shape):
+        self.gamma = self.add_weight(shape=(), initializer="zeros", name="gamma")
+
+    def call(self, x):
+        return x * keras.ops.cast(self.gamma, x.dtype)
+
+
+class Attend(layers.Layer):
+    """softmax(query keys^T) values over the positions of [N, H, W, C] maps, back as [N, H, W, C_values].
+
+    Reshapes to a fixed (-1, positions, channels) and a plain MatMul: the exported graph then has no Shape
+    operator or batched transposes, which OpenCV 4 cannot run (keras' Reshape and Dot layers export both).
+    """
+
+    def call(self, query, key, value):
+        size, positions = query.shape[1], query.shape[1] * query.shape[2]
+
+        def flat(x):
+            return ops.reshape(x, (-1, positions, x.shape[-1]))
+
+        weights = ops.softmax(ops.matmul(flat(query), ops.transpose(flat(key), (0, 2, 1))), axis=-1)
+        return ops.reshape(ops.matmul(weights, flat(value)), (-1, size, size, value.shape[-1]))
+
+
+def self_attention(x):
+    """x + gamma * (every position attending to every other), with 1x1 spectrally normalised projections."""
+    channels = x.shape[-1]
+    key_channels, value_channels = max(channels // 8, 1), max(channels // 2, 1)
+    query, key, value = (spectral_norm(layers.Conv2D(filters, 1, use_bias=False))(x)
+                         for filters in (key_channels, key_channels, value_channels))
+    out = spectral_norm(layers.Conv2D(channels, 1, use_bias=False))(Attend()(query, key, value))
+    return layers.Add()([x, LearnedScale()(out)])
+
+
+def _batch_norm(x, embedding):
+    """Batch normalisation; conditional on the class embedding when there is one (gain 1 + f(e), bias g(e))."""
+    if embedding is None:
+        return layers.BatchNormalization(synchronized=True)(x)
+    channels = x.shape[-1]
+    x = layers.BatchNormalization(center=False, scale=False, synchronized=True)(x)
+    gain = layers.Reshape((1, 1, channels))(spectral_norm(layers.Dense(channels, bias_initializer="ones"))(embedding))
+    bias = layers.Reshape((1, 1, channels))(spectral_norm(layers.Dense(channels))(embedding))
+    return layers.Add()([layers.Multiply()([x, gain]), bias])
+
+
+def _generator_block(x, filters: int, embedding):
+    shortcut = spectral_norm(layers.Conv2D(filters, 1))(Upsample()(x))
+    x = layers.ReLU()(_batch_norm(x, embedding))
+    x = spectral_norm(layers.Conv2D(filters, 3, padding="same"))(Upsample()(x))
+    x = layers.ReLU()(_batch_norm(x, embedding))
+    x = spectral_norm(layers.Conv2D(filters, 3, padding="same"))(x)
+    return layers.Add()([x, shortcut])
+
+
+def build_generator(spec: ImageSpec, *, latent_dim: int, width: int, attention: int, embedding: int):
+    """z [N, latent_dim] (+ label [N] with a labelled dataset) -> images [N, H, W, C] in [-1, 1]."""
+    start, blocks = plan(spec, 0)
+    at = attention_at(spec, attention)
+    z = keras.Input((latent_dim,), name="z")
+    inputs, classes = [z], None
+    if spec.num_classes:
+        label = keras.Input((), dtype="int64", name="label")
+        inputs.append(label)
+        classes = layers.Embedding(spec.num_classes, embedding, name="shared_embedding")(label)
+    x = layers.Reshape((start, start, width))(spectral_norm(layers.Dense(start * start * width))(z))
+    size = start
+    for _ in range(blocks):
+        if size == at:
+            x = self_attention(x)
+        x, size = _generator_block(x, width, classes), size * 2
+    x = layers.ReLU()(_batch_norm(x, None))
+    images = layers.Conv2D(spec.channels, 3, padding="same", activation="tanh", dtype="float32")(x)
+    return keras.Model(inputs if classes is not None else z, images, name="sagan_generator")
+
+
+def build_discriminator(spec: ImageSpec, *, width: int, attention: int):
+    """images [N, H, W, C] (+ label [N] with a labelled dataset) -> logits [N, 1]."""
+    _, blocks = plan(spec, 0)
+    at = attention_at(spec, attention)
+    images = keras.Input(spec.shape, name="images")
+    x, size = discriminator_block(images, width, downsample=True, first=True), spec.height // 2
+    for _ in range(blocks - 1):
+        if size == at:
+            x = self_attention(x)
+        x, size = discriminator_block(x, width, downsample=True), size // 2
+    if size == at:
+        x = self_attention(x)
+    x = discriminator_block(x, width, downsample=False)
+    features = layers.GlobalAveragePooling2D()(layers.ReLU()(x))
+    logits = spectral_norm(layers.Dense(1, dtype="float32"))(features)
+    if not spec.num_classes:
+        return keras.Model(images, logits, name="sagan_discriminator")
+    label = keras.Input((), dtype="int64", name="label")
+    projected = layers.Dot(axes=1)([layers.Embedding(spec.num_classes, width)(label), features])
+    logits = layers.Add(dtype="float32")([logits, projected])
+    return keras.Model([images, label], logits, name="sagan_discriminator")
+
+
+# Both papers' optimiser (Adam beta_1 0, beta_2 0.9) and hinge loss, with one learning rate for both networks
+# (ganzoo has one; SAGAN's two-timescale rule uses 1e-4 for G and 4e-4 for D) and a CPU's step budget.
+DEFAULTS = TrainingDefaults(loss="hinge", latent_dim=128, batch_size=64, steps=3000, lr=2e-4, beta_1=0.0,
+                            beta_2=0.9)
+
+SAGAN = Architecture(
+    build_generator, build_discriminator, DEFAULTS, conditional=WITH_LABELS,
+    hparams=(HParam("width", int, 64, "channels of every residual block", min=8, max=1024),
+             HParam("attention", int, 0, "side of the feature maps that get self-attention, in both networks "
+                    "(0: the largest possible: 14 at 28x28, 16 at 32x32, 32 at 64x64)", min=0, max=1024),
+             HParam("embedding", int, 128, "size of the shared class embedding of the conditional batch "
+                    "normalisations (labelled data only)", min=1, max=1024, model="generator")),
+    description="SAGAN (Zhang et al. 2019): self-attention + spectral normalisation on sngan's ResNets, hinge "
+                "loss; class-conditional (conditional BN, projection D) on labelled data",
+)

@@ -1,0 +1,68 @@
+"""The sagan plugin's own tests, written as a third party would: through ganzoo's CLI and conformance kit."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+
+from ganzoo import ImageSpec
+
+ENV = {**os.environ, "GANZOO_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def ganzoo(*args):
+    return subprocess.run([sys.executable, "-m", "ganzoo", *args], capture_output=True, text=True, env=ENV)
+
+
+def _tiny_mnist(path, labels=True):
+    from ganzoo.datasets.keras_datasets import mnist_5k
+    data = mnist_5k()
+    arrays = {"x": data.images[::78][:64, ..., 0]}
+    if labels:
+        arrays["y"] = data.labels[::78][:64]
+    np.savez(path, **arrays)
+    return path
+
+
+def test_sagan_keeps_the_contract_conditional_and_not(ganzoo_conformance):
+    ganzoo_conformance.architecture("sagan")  # the kit's specs have 10 classes: conditional
+    ganzoo_conformance.architecture("sagan", specs=[ImageSpec(28, 28, 3)])  # no labels: unconditional
+
+
+def test_trains_conditional_mirrored_in_bfloat16_with_ema_then_samples_a_label(tmp_path):
+    data = _tiny_mnist(tmp_path / "d.npz")
+    run = tmp_path / "run"
+    trained = ganzoo("train", "sagan", "--dataset", f"npz:{data}", "--epochs", "1", "--batch-size", "32",
+                     "--latent-dim", "8", "-o", "width=16", "-o", "attention=7", "-o", "embedding=8",
+                     "--strategy", "mirrored", "--devices", "cpu:0,cpu:1", "--precision", "mixed_bfloat16",
+                     "--ema", "0.9", "--run-dir", str(run))
+    assert trained.returncode == 0, trained.stderr
+    assert "with loss hinge" in trained.stderr
+    config = json.loads((run / "config.json").read_text())
+    assert config["hparams"] == {"width": 16, "attention": 7, "embedding": 8}
+    exported = ganzoo("export", str(run), "--output", str(tmp_path / "g.onnx"))
+    assert exported.returncode == 0, exported.stderr
+    assert [i.name for i in onnx.load(tmp_path / "g.onnx").graph.input] == ["z", "label"]
+    images = {}
+    for label in ("3", "8"):
+        sampled = ganzoo("sample", str(tmp_path / "g.onnx"), "-n", "4", "--label", label,
+                         "--output", str(tmp_path / f"{label}.npy"))
+        assert sampled.returncode == 0, sampled.stderr
+        images[label] = np.load(tmp_path / f"{label}.npy")
+    assert images["3"].shape == (4, 28, 28, 1) and np.abs(images["3"] - images["8"]).max() > 1e-4
+
+
+def test_attention_at_a_resolution_the_networks_never_have_is_one_line_before_anything_is_written(tmp_path):
+    data = _tiny_mnist(tmp_path / "d.npz", labels=False)
+    result = ganzoo("train", "sagan", "--dataset", f"npz:{data}", "-o", "attention=28",
+                    "--run-dir", str(tmp_path / "r"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: sagan: attention = 28 is not a resolution both networks have at 28x28: one of 7, 14 (0: the "
+        "largest)"]
+    assert not (tmp_path / "r").exists()

@@ -1,0 +1,126 @@
+"""The style-based generator's layers (Karras et al. 2019, 2020): pixel norm, the average-w truncation, a
+learned constant, modulated/demodulated convolutions with per-layer noise, and minibatch standard deviation.
+
+Every layer computes in its Keras dtype policy's compute dtype (so mixed precision works) and keeps its
+state as weights (so a checkpoint, the EMA copy and the ONNX export all see it).
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import layers, ops
+
+EPSILON = 1e-8
+
+
+class PixelNorm(layers.Layer):
+    """z / sqrt(mean(z^2) + eps) per latent: the mapping network's input on the unit sphere (times sqrt(dim))."""
+
+    def call(self, z):
+        return z * ops.rsqrt(ops.mean(ops.square(z), axis=-1, keepdims=True) + EPSILON)
+
+
+class Truncation(layers.Layer):
+    """The truncation trick: ``w_avg + psi * (w - w_avg)``, ``psi`` per image.
+
+    ``w_avg`` is the moving average of the mapping network's output over training (decay ``decay`` per step);
+    it is a weight, so it is checkpointed, exported and averaged by ``--ema`` like any other.
+    """
+
+    def __init__(self, decay: float = 0.995, **kwargs):
+        super().__init__(**kwargs)
+        self.decay = decay
+
+    def build(self, w_shape, psi_shape=None):
+        self.w_avg = self.add_weight(shape=(w_shape[-1],), initializer="zeros", trainable=False, name="w_avg",
+                                     aggregation="mean")  # each replica's new average, averaged
+
+    def call(self, w, psi, training=None):
+        average = ops.cast(self.w_avg, w.dtype)
+        if training:
+            batch_mean = ops.cast(ops.mean(ops.cast(w, "float32"), axis=0), self.w_avg.dtype)
+            self.w_avg.assign(batch_mean + self.decay * (self.w_avg - batch_mean))
+        return average + ops.reshape(ops.cast(psi, w.dtype), (-1, 1)) * (w - average)
+
+
+class ConstantInput(layers.Layer):
+    """The synthesis network's learned starting map, repeated for every image of the batch."""
+
+    def __init__(self, size: int, channels: int, **kwargs):
+        super().__init__(**kwargs)
+        self.size, self.channels = size, channels
+
+    def build(self, w_shape):
+        self.constant = self.add_weight(shape=(1, self.size, self.size, self.channels),
+                                        initializer=keras.initializers.RandomNormal(stddev=1.0), name="constant")
+
+    def call(self, w):
+        # [N, 1, 1, 1] ones times the constant: no Shape operator in the exported graph, which OpenCV 4 refuses
+        ones = ops.reshape(w[:, :1] * 0 + 1, (-1, 1, 1, 1))
+        return ones * ops.cast(self.constant, w.dtype)
+
+
+class StyledConv(layers.Layer):
+    """A modulated, demodulated convolution (StyleGAN2), with per-pixel noise, a bias and LeakyReLU.
+
+    Computed in the unfused form, which equals the grouped per-image convolution: scale the input channels
+    by the style ``s`` (an affine map of w, starting at 1), convolve with the shared kernel, then divide each
+    output channel by ``sqrt(sum((kernel * s)^2))``. Noise is fresh while training and a fixed draw, scaled
+    by the same learned strength, otherwise (StyleGAN2's "const" noise): sampling is deterministic and
+    exports to ONNX without a random operator.
+    """
+
+    def __init__(self, filters: int, kernel_size: int = 3, upsample: bool = False, demodulate: bool = True,
+                 noise: bool = True, activation: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.kernel_size, self.upsample = filters, kernel_size, upsample
+        self.demodulate, self.noise, self.activation = demodulate, noise, activation
+
+    def build(self, x_shape, w_shape):
+        channels = x_shape[-1]
+        self.style = layers.Dense(channels, bias_initializer="ones", name="style", dtype=self.dtype_policy)
+        self.style.build(w_shape)
+        self.kernel = self.add_weight(shape=(self.kernel_size, self.kernel_size, channels, self.filters),
+                                      initializer=keras.initializers.HeNormal(), name="kernel")
+        self.bias = self.add_weight(shape=(self.filters,), initializer="zeros", name="bias")
+        if self.noise:
+            size = x_shape[1] * (2 if self.upsample else 1)
+            self.noise_strength = self.add_weight(shape=(), initializer="zeros", name="noise_strength")
+            self.fixed_noise = self.add_weight(shape=(1, size, size, 1), trainable=False, name="fixed_noise",
+                                               initializer=keras.initializers.RandomNormal(stddev=1.0))
+
+    def call(self, x, w, training=None):
+        if self.upsample:  # nearest-neighbour doubling, as DepthToSpace of four copies (portable, no Shape)
+            x = tf.nn.depth_to_space(ops.concatenate([x] * 4, axis=-1), 2)
+        style = self.style(w)
+        kernel = ops.cast(self.kernel, x.dtype)
+        x = ops.conv(x * _per_channel(style), kernel, padding="same")
+        if self.demodulate:
+            energy = ops.matmul(ops.square(style), ops.sum(ops.square(kernel), axis=(0, 1)))  # [N, filters]
+            # epsilon as a vector: OpenCV 4 fuses MatMul + Add into one layer that takes a per-column bias only
+            x = x * _per_channel(ops.rsqrt(energy + ops.full((self.filters,), EPSILON, x.dtype)))
+        if self.noise:
+            shape = (ops.shape(x)[0], ops.shape(x)[1], ops.shape(x)[2], 1)
+            # tf.random, not keras.random: an unseeded keras.random draw is fixed when the step is traced, and
+            # a SeedGenerator's integer state would be averaged by --ema
+            noise = tf.random.normal(shape, dtype=x.dtype) if training else ops.cast(self.fixed_noise, x.dtype)
+            x = x + ops.cast(self.noise_strength, x.dtype) * noise
+        x = x + ops.cast(self.bias, x.dtype)
+        return ops.leaky_relu(x, 0.2) if self.activation else x
+
+
+def _per_channel(values):
+    """[N, C] -> [N, 1, 1, C], to scale feature maps; a Reshape, which every ONNX consumer runs (OpenCV 4
+    refuses the Unsqueeze of two axes that indexing with None exports to)."""
+    return ops.reshape(values, (-1, 1, 1, values.shape[-1]))
+
+
+class MinibatchStddev(layers.Layer):
+    """One more feature map: the standard deviation of every feature over the batch, averaged (ProGAN), so
+    the discriminator can tell a batch without variety."""
+
+    def call(self, x):
+        spread = ops.mean(ops.sqrt(ops.var(ops.cast(x, "float32"), axis=0) + EPSILON))
+        channel = ops.ones_like(x[..., :1]) * ops.cast(spread, x.dtype)
+        return ops.concatenate([x, channel], axis=-1)
