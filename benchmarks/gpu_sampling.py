@@ -3,6 +3,9 @@ images/s on CUDA (and TensorRT, where it loads) against the CPU, for each export
 default fp32 file and an fp16 one). On the CPU the sampler runs its verified CPU form (ganzoo_runtime.cpu).
 
 Needs only ganzoo_runtime (``pip install ./export`` with onnxruntime-gpu and its CUDA 13 / cuDNN 9 wheels).
+Where torch imports, the PyTorch contender joins (benchmarks/torch_contender.py: the file's own network and
+weights as a torch module; on CUDA in float16, channels_last, in a CUDA graph, images copied to the host as
+float32), is checked against onnxruntime's CPU output, and every onnxruntime device gets a ratio against it.
 Each contender runs ``--seconds`` per round at batch 1, 64 and 256; contenders alternate within each round and
 medians over ``--rounds`` are printed. Outputs on the GPU are compared with the CPU's on the same latents.
 
@@ -58,7 +61,13 @@ def main() -> None:
             if device != "auto":
                 contenders[(path, generator.device)] = generator
 
-    z = {batch: latent_vectors(0, batch, 100) for batch in BATCHES}
+    for path in args.models:
+        contender = _torch_contender(path)
+        if contender is not None:
+            contenders[(path, contender.device)] = contender
+
+    latent_dim = next(g.info.latent_dim for g in contenders.values() if hasattr(g, "info"))
+    z = {batch: latent_vectors(0, batch, latent_dim) for batch in BATCHES}
     for (path, device), generator in contenders.items():
         if device != "cpu" and (path, "cpu") in contenders:
             difference = np.abs(generator.generate(z[64]).astype(np.float32)
@@ -82,6 +91,37 @@ def main() -> None:
             ratio = f" ({value / statistics.median(cpu[batch]):.1f}x)" if cpu and device != "cpu" else ""
             cells.append(f"{value:>8.0f}{ratio:>6}")
         print(f"{path.rsplit('/', 1)[-1]:32} {device:9}" + "".join(f"{c:>14}" for c in cells))
+    _print_against_torch(rates)
+
+
+def _torch_contender(path: str):
+    """The PyTorch contender for ``path``, or None (with the reason printed) where torch is missing or the file
+    has an operator it does not cover."""
+    try:
+        from torch_contender import TorchSampler
+    except ImportError as error:
+        print(f"no PyTorch contender: {error}", flush=True)
+        return None
+    try:
+        return TorchSampler(path)
+    except ValueError as error:
+        print(f"{path}: no PyTorch contender: {error}", flush=True)
+        return None
+
+
+def _print_against_torch(rates: dict) -> None:
+    """Each onnxruntime device's median images/s over the PyTorch contender's on the same file."""
+    lines = []
+    for (path, device), by_batch in rates.items():
+        torch_rates = next((r for (p, d), r in rates.items() if p == path and d.startswith("torch")), None)
+        if torch_rates is None or device.startswith("torch"):
+            continue
+        cells = [f"{statistics.median(by_batch[b]) / statistics.median(torch_rates[b]):.2f}x" for b in BATCHES]
+        lines.append(f"{path.rsplit('/', 1)[-1]:32} {device:9}" + "".join(f"{c:>14}" for c in cells))
+    if lines:
+        print("\nonnxruntime against the PyTorch contender (images/s ratio, medians; goal: >= 1.0 at 64 and 256, "
+              ">= 0.8 at 1)")
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from ganzoo.settings import RECIPE_KEYS
 
 
 def test_every_shipped_recipe_is_well_formed_and_mnist_named():
-    assert {"dcgan-mnist", "dcgan-mnist-article", "dcgan-mnist-best", "cdcgan-mnist"} <= set(recipe_names())
+    assert {"dcgan-mnist", "dcgan-mnist-article", "dcgan-mnist-article-budget", "cdcgan-mnist"} <= set(recipe_names())
     for name in recipe_names():
         recipe = load_recipe(name)
         assert recipe.name == name and recipe.version >= 1 and recipe.description

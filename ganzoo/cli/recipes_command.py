@@ -15,14 +15,14 @@ def recipes_command() -> None:
         try:
             recipe = load_recipe(name)
         except UserError as error:  # one broken recipe file does not hide the others
-            click.echo(f"{name:<24}BROKEN: {error}")
+            click.echo(f"{name:<30} BROKEN: {error}")
             continue
         t = recipe.train
-        click.echo(f"{recipe.label:<24}{recipe.description}")
+        click.echo(f"{recipe.label:<30} {recipe.description}")
         shown = [f"{t.get('generator')}/{t.get('discriminator')}"]
         shown += [f"{label} {t[key]:g}" if isinstance(t[key], float) else f"{label} {t[key]}".strip()
                   for key, label in (("loss", "loss"), ("dataset", ""), ("epochs", "epochs"), ("batch_size", "batch"),
                                      ("lr", "lr"), ("beta_1", "beta_1"), ("seed", "seed")) if key in t]
         shown += [f"augment {','.join(t['augment'])}"] if t.get("augment") else []
         shown += [f"{k}={v}" for k, v in sorted(recipe.hparams.items())]
-        click.echo(f"{'':<24}" + ", ".join(shown))
+        click.echo(f"{'':<31}" + ", ".join(shown))

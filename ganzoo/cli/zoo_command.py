@@ -10,29 +10,38 @@ import click
 @click.group("zoo", invoke_without_command=True)
 @click.pass_context
 def zoo_command(ctx) -> None:
-    """List the pretrained generators; sample one with `ganzoo sample zoo:NAME`."""
+    """List the pretrained generators, best FID first; sample one with `ganzoo sample zoo:NAME`."""
     if ctx.invoked_subcommand:
         return
-    from ganzoo.zoo.shelf import scan_shelf
+    from ganzoo.zoo.shelf import by_fid, scan_shelf
     entries, broken = scan_shelf()
     if not entries and not broken:
         click.echo("the shelf is empty")
-    for name, entry in sorted(entries.items()):
-        click.echo(f"{name:<24}{_summary(entry.card)}  [{entry.provider}]")
+    for entry in by_fid(entries):
+        click.echo(f"{entry.name:<28} {_summary(entry)}  [{entry.provider}]")
     for entry in broken:
-        click.echo(f"{entry.name:<24}BROKEN: {entry.reason}  [{entry.provider}]")
+        click.echo(f"{entry.name:<28} BROKEN: {entry.reason}  [{entry.provider}]")
 
 
-def _summary(card: dict) -> str:
-    """FID, its floor, classifier score and steps, as far as a (possibly third-party) card states them."""
+def _summary(entry) -> str:
+    """FID, its floor, classifier score and the training budget (steps, images seen, wall time), as far as a
+    (possibly third-party) card states them."""
+    card = entry.card
     try:
         m = card["metrics"]
         text = (f"FID {float(m['fid']):6.1f} (floor {float(m['floor']['fid']):.1f})  classifier score "
                 f"{float(m['classifier_score']):.2f}")
     except (KeyError, TypeError, ValueError):
         text = "no metrics on its card"
-    steps = card.get("training", {}).get("steps") if isinstance(card.get("training"), dict) else None
-    return text + (f"  {steps:,} steps" if isinstance(steps, int) else "")
+    training = card.get("training") if isinstance(card.get("training"), dict) else {}
+    budget = []
+    if isinstance(training.get("steps"), int):
+        budget.append(f"{training['steps']:,} steps")
+    if entry.images_seen is not None:
+        budget.append(f"{entry.images_seen:,} images")
+    if isinstance(training.get("wall_time_s"), (int, float)):
+        budget.append(f"{training['wall_time_s'] / 60:.1f} min on {training.get('hardware', '?')}")
+    return text + ("  " + ", ".join(budget) if budget else "")
 
 
 @zoo_command.command("show")

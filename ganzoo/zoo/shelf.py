@@ -36,6 +36,22 @@ class ShelfEntry:
     def model(self) -> Path:
         return self.folder / "generator.onnx"
 
+    @property
+    def fid(self) -> float | None:
+        """The card's FID, or None when a (third-party) card does not state one."""
+        try:
+            return float(self.card["metrics"]["fid"])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    @property
+    def images_seen(self) -> int | None:
+        """Training steps times batch size, as far as the card states them."""
+        try:
+            return int(self.card["training"]["steps"]) * int(self.card["settings"]["batch_size"])
+        except (KeyError, TypeError, ValueError):
+            return None
+
 
 @dataclass(frozen=True)
 class BrokenEntry:
@@ -105,6 +121,11 @@ def scan_shelf() -> tuple[dict[str, ShelfEntry], list[BrokenEntry]]:
 def shelf() -> dict[str, ShelfEntry]:
     """Every usable entry on the shelf, by name."""
     return scan_shelf()[0]
+
+
+def by_fid(entries: dict[str, ShelfEntry]) -> list[ShelfEntry]:
+    """The entries best first: by FID (lower is better), those without one last, then by name."""
+    return sorted(entries.values(), key=lambda e: (e.fid is None, e.fid or 0.0, e.name))
 
 
 def find_entry(name: str) -> ShelfEntry:
