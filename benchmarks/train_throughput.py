@@ -1,8 +1,11 @@
 """Images/s of ganzoo's shared training loop against the tutorial's plain tf.function loop,
 and of ganzoo's speed options against ganzoo in float32.
 
-All contenders train the default plugin's DCGAN on the embedded MNIST subset
-with the same batch size and optimizers. ganzoo's per-epoch wall time
+All contenders train the same architecture (the default plugin's DCGAN, or
+``--architecture`` with ``-o NAME=VALUE`` hyperparameters) on the embedded
+MNIST subset with the same batch size, optimizers, loss and R1 penalty; the
+plain loop is the tutorial's, generalised to the architecture's loss, labels
+and truncation input. ganzoo's per-epoch wall time
 includes everything ``ganzoo train`` does at the end of an epoch (sample
 grid, metrics CSV, TensorBoard, checkpoint). The contenders alternate in
 rounds, because this machine is shared and noisy; the first epoch of every
@@ -14,6 +17,7 @@ variant (they must be finite).
 
     python benchmarks/train_throughput.py [--batch-size 256] [--rounds 3] [--epochs-per-round 4]
                                           [--variants float32,mixed_bfloat16,jit,mixed_bfloat16+jit]
+                                          [--architecture sngan -o width=32]
 """
 
 from __future__ import annotations
@@ -29,8 +33,9 @@ from ganzoo.tf_import import import_tensorflow
 tf = import_tensorflow()
 import keras
 
-from ganzoo import discovery
-from ganzoo.datasets import open_dataset
+from ganzoo import models
+from ganzoo.generator_inputs import generator_inputs
+from ganzoo.interfaces import LossContext
 from ganzoo.training.pipeline import steps_per_epoch
 from ganzoo.training.trainer import TrainRequest, prepare, train
 from variants import variant_options
@@ -54,27 +59,44 @@ class EpochWallTime(keras.callbacks.Callback):
         self.logs = dict(logs or {})
 
 
-def tutorial_loop(images, batch_size, latent_dim, lr, beta_1):
-    """TensorFlow's DCGAN tutorial loop, with the same models and optimizers as ganzoo's run."""
-    spec = open_dataset("mnist-5k").info.spec
-    dcgan = discovery.load("ganzoo.architectures", "dcgan")
-    generator = dcgan.generator(spec, latent_dim=latent_dim)
-    discriminator = dcgan.discriminator(spec)
-    cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True)
-    g_opt, d_opt = keras.optimizers.Adam(lr, beta_1=beta_1), keras.optimizers.Adam(lr, beta_1=beta_1)
-    dataset = (tf.data.Dataset.from_tensor_slices(images.astype("float32") / 127.5 - 1)
-               .shuffle(len(images)).batch(batch_size, drop_remainder=True))
+def tutorial_loop(plan, images, labels, batch_size):
+    """TensorFlow's DCGAN tutorial loop, with the same models, optimizers, loss and R1 penalty as ganzoo's run
+    (``plan``): one forward pass, both networks updated from it, labels fed to a conditional pair."""
+    config = plan.config
+    generator, discriminator = models.build_models(plan.plugins.models, config.image_spec, config.latent_dim,
+                                                   config.hparams)
+    loss, seeds = plan.plugins.loss, keras.random.SeedGenerator(config.seed)
+    adam = [keras.optimizers.Adam(config.lr, beta_1=config.beta_1, beta_2=config.beta_2) for _ in range(2)]
+    g_opt, d_opt = adam
+    pixels = images.astype("float32") / 127.5 - 1
+    if pixels.ndim == 3:
+        pixels = pixels[..., None]
+    conditional = plan.conditional
+    data = (pixels, labels.astype("int64")) if conditional else pixels
+    dataset = tf.data.Dataset.from_tensor_slices(data).shuffle(len(images)).batch(batch_size, drop_remainder=True)
+
+    def judge(x, y):
+        return discriminator([x, y] if conditional else x, training=True)
+
+    def real_logits_and_r1(batch, batch_labels):
+        if not config.r1:
+            return judge(batch, batch_labels), 0.0
+        with tf.GradientTape() as tape:
+            tape.watch(batch)
+            real_output = judge(batch, batch_labels)
+            total = tf.reduce_sum(real_output)
+        gradients = tape.gradient(total, batch)
+        return real_output, 0.5 * config.r1 * tf.reduce_mean(tf.reduce_sum(tf.square(gradients), axis=[1, 2, 3]))
 
     @tf.function
-    def train_step(batch):
-        noise = tf.random.normal([batch_size, latent_dim])
+    def train_step(batch, batch_labels=None):
+        noise = tf.random.normal([batch_size, config.latent_dim])
         with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
-            generated = generator(noise, training=True)
-            real_output = discriminator(batch, training=True)
-            fake_output = discriminator(generated, training=True)
-            gen_loss = cross_entropy(tf.ones_like(fake_output), fake_output)
-            disc_loss = (cross_entropy(tf.ones_like(real_output), real_output)
-                         + cross_entropy(tf.zeros_like(fake_output), fake_output))
+            generated = generator(generator_inputs(generator, noise, batch_labels), training=True)
+            real_output, penalty = real_logits_and_r1(batch, batch_labels)
+            fake_output = judge(generated, batch_labels)
+            ctx = LossContext(batch, generated, real_output, fake_output, discriminator, batch_labels, seeds)
+            gen_loss, disc_loss = loss.generator_loss(ctx), loss.discriminator_loss(ctx) + penalty
         g_grads = gen_tape.gradient(gen_loss, generator.trainable_variables)
         d_grads = disc_tape.gradient(disc_loss, discriminator.trainable_variables)
         g_opt.apply_gradients(zip(g_grads, generator.trainable_variables))
@@ -85,7 +107,7 @@ def tutorial_loop(images, batch_size, latent_dim, lr, beta_1):
         for _ in range(n):
             start = time.perf_counter()
             for batch in dataset:
-                train_step(batch)
+                train_step(*batch) if conditional else train_step(batch)
             times.append(time.perf_counter() - start)
         return times
 
@@ -99,7 +121,11 @@ def main() -> None:
     parser.add_argument("--epochs-per-round", type=int, default=4)
     parser.add_argument("--variants", default="float32,mixed_bfloat16,jit,mixed_bfloat16+jit",
                         help="ganzoo variants, comma-separated: a precision, 'jit', or PRECISION+jit")
+    parser.add_argument("--architecture", default="dcgan", help="any installed architecture (default dcgan)")
+    parser.add_argument("-o", "--hparam", action="append", default=[], metavar="NAME=VALUE",
+                        help="an architecture hyperparameter; repeat for more")
     args = parser.parse_args()
+    hparams = dict(item.split("=", 1) for item in args.hparam)
     variants = args.variants.split(",")
     if variants[0] != "float32":
         parser.error("the first variant must be float32, the baseline of the ratios")
@@ -115,8 +141,9 @@ def main() -> None:
                 if round_:
                     request = TrainRequest(given={"epochs": epochs}, run_dir=run_dir, resume=True)
                 else:
-                    request = TrainRequest("dcgan", {"dataset": "mnist-5k", "batch_size": args.batch_size,
-                                                     "epochs": epochs, **variant_options(variant)}, run_dir=run_dir)
+                    request = TrainRequest(args.architecture, {"dataset": "mnist-5k", "batch_size": args.batch_size,
+                                                               "epochs": epochs, "hparams": hparams,
+                                                               **variant_options(variant)}, run_dir=run_dir)
                 plan = prepare(request)
                 timer = EpochWallTime()
                 train(plan, verbose=0, extra_callbacks=[timer])
@@ -125,15 +152,15 @@ def main() -> None:
                 if images is None:
                     images = plan.dataset.images
                     images_per_epoch = steps_per_epoch(len(images), args.batch_size) * args.batch_size
-                    baseline = tutorial_loop(images, args.batch_size, plan.config.latent_dim, plan.config.lr,
-                                             plan.config.beta_1)
+                    baseline = tutorial_loop(plan, images, plan.dataset.labels, args.batch_size)
             times["tutorial"] += baseline(args.epochs_per_round)[1:]
             print(f"round {round_ + 1}: " + ", ".join(
                 f"{name} {images_per_epoch / statistics.median(t):.0f}" for name, t in times.items())
                   + " images/s (medians so far)", flush=True)
 
     rate = {name: images_per_epoch / statistics.median(t) for name, t in times.items()}
-    print(f"batch {args.batch_size}, epochs measured: " + ", ".join(f"{k} {len(v)}" for k, v in times.items()))
+    print(f"{args.architecture} {hparams or ''}, batch {args.batch_size}, epochs measured: "
+          + ", ".join(f"{k} {len(v)}" for k, v in times.items()))
     print(f"tutorial tf.function loop: {rate['tutorial']:.0f} images/s (median)")
     for variant in variants:
         logs = losses[variant]

@@ -223,7 +223,7 @@ def verify(model, generator, options: OnnxOptions, info: GeneratorInfo) -> float
         if psi is not None:
             feeds[TRUNCATION] = np.array(psi, np.float32)
         got = session.run(["images"], feeds)[0]
-        expected = expected_output(generator, z, labels, options, 1.0 if psi is None else psi)
+        expected = expected_output(generator, z, labels, options, NO_TRUNCATION if psi is None else psi)
         if got.shape != expected.shape or got.dtype != expected.dtype:
             raise ExportVerificationError(f"onnxruntime output {got.dtype} {got.shape} differs from the expected "
                                           f"{expected.dtype} {expected.shape}")

@@ -9,7 +9,11 @@ import sys
 
 import numpy as np
 import onnx
+import pytest
 from PIL import Image
+
+pytest.importorskip("ganzoo_cdcgan", reason="pip install -e plugins/cdcgan to run its tests")
+
 
 os.environ["GANZOO_OFFLINE"] = "1"
 

@@ -9,8 +9,12 @@ import sys
 
 import numpy as np
 import onnx
+import pytest
 
 from ganzoo import ImageSpec
+
+pytest.importorskip("ganzoo_sagan", reason="pip install -e plugins/sagan to run its tests")
+
 
 ENV = {**os.environ, "GANZOO_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
 
@@ -40,7 +44,6 @@ def test_sagan_keeps_the_contract(ganzoo_conformance):
 
 def test_without_labels_the_models_are_unconditional():
     import keras
-
     from ganzoo_sagan.models import build_discriminator, build_generator
     spec = ImageSpec(28, 28, 3)
     generator = build_generator(spec, latent_dim=8, width=16, attention=0, embedding=8)

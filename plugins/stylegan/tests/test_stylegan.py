@@ -9,8 +9,12 @@ import sys
 
 import numpy as np
 import onnx
+import pytest
 
 from ganzoo import ImageSpec
+
+pytest.importorskip("ganzoo_stylegan", reason="pip install -e plugins/stylegan to run its tests")
+
 
 # The kit at one colour spec; the training test below covers 28x28x1 end to end (the suite's time budget)
 KIT_SPECS = [ImageSpec(32, 32, 3, 10)]
