@@ -45,7 +45,7 @@ class LearnedScale(layers.Layer):
         self.gamma = self.add_weight(shape=(), initializer="zeros", name="gamma")
 
     def call(self, x):
-        return x * keras.ops.cast(self.gamma, x.dtype)
+        return x * ops.cast(self.gamma, x.dtype)
 
 
 class Attend(layers.Layer):
