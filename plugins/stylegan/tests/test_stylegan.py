@@ -104,3 +104,12 @@ def _runs_in_other_consumers(path):
                              capture_output=True, text=True)
         assert ran.returncode == 0, ran.stderr
         assert np.abs(np.load(path.parent / "z.npy") - session.run(None, {"z": z})[0]).max() < 1e-5
+
+
+def test_the_shelf_entry_samples_with_truncation_offline(tmp_path):
+    for psi in ("0", "1"):
+        sampled = ganzoo("sample", "zoo:stylegan-mnist-small", "-n", "6", "--truncation", psi,
+                         "--output", str(tmp_path / f"{psi}.npy"))
+        assert sampled.returncode == 0, sampled.stderr
+    average, varied = np.load(tmp_path / "0.npy"), np.load(tmp_path / "1.npy")
+    assert np.abs(average - average[:1]).max() < 1e-3 < np.abs(varied - varied[:1]).max()
