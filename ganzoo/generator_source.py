@@ -9,6 +9,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from ganzoo.errors import UserError
+from ganzoo_runtime.errors import no_truncation_input
 from ganzoo_runtime.metadata import GeneratorInfo
 
 Generate = Callable[[np.ndarray, Optional[np.ndarray]], np.ndarray]
@@ -54,8 +55,7 @@ def _keras_generator(source: Path, device: str, ema: bool, truncation: Optional[
 
     trained = load_trained_generator(source, ema)
     if truncation is not None and not takes_truncation(trained.generator):
-        raise UserError(f"the generator of {source} has no truncation input: --truncation applies to style-based "
-                        "generators (such as stylegan)")
+        raise no_truncation_input(f"the generator of {source}")
     psi = NO_TRUNCATION if truncation is None else truncation
     spec = trained.config.image_spec
     conditional = trained.conditional

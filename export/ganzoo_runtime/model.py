@@ -12,7 +12,7 @@ import numpy as np
 
 from ganzoo_runtime.cpu.cache import FormCache
 from ganzoo_runtime.cpu.form import cpu_form
-from ganzoo_runtime.errors import UserError
+from ganzoo_runtime.errors import UserError, no_truncation_input
 from ganzoo_runtime.metadata import TRUNCATION, GeneratorInfo
 from ganzoo_runtime.providers import create_session, device_of
 
@@ -58,8 +58,7 @@ class OnnxGenerator:
         """``generate`` with the truncation psi fixed (None: the file's default, 1); a file without the input
         refuses a psi here, before anything runs."""
         if truncation is not None and not self.takes_truncation:
-            raise UserError(f"{self.path.name} has no truncation input: --truncation applies to style-based "
-                            "generators (such as stylegan)")
+            raise no_truncation_input(self.path.name)
         return functools.partial(self.generate, truncation=truncation)
 
     def generate(self, z: np.ndarray, labels: Optional[np.ndarray] = None,

@@ -214,9 +214,10 @@ def verify(model, generator, options: OnnxOptions, info: GeneratorInfo) -> float
         raise ExportVerificationError(f"unexpected inputs/outputs: {names} -> {[o.name for o in model.graph.output]}")
     session = create_session(model.SerializeToString(), "cpu")
     largest, mean = 0.0, 0.0
-    # psi None: the input left at its default (1); 0.5 fed, to check the truncation itself
-    for batch, psi in [(batch, None) for batch in PARITY_BATCHES] + ([(PARITY_BATCHES[-1], 0.5)] if truncation
-                                                                      else []):
+    checks = [(batch, None) for batch in PARITY_BATCHES]  # psi None: the input left at its default (1)
+    if truncation:
+        checks.append((PARITY_BATCHES[-1], 0.5))  # fed, to check the truncation itself
+    for batch, psi in checks:
         z = latent_vectors(PARITY_SEED, batch, info.latent_dim)
         labels = np.arange(batch, dtype=np.int64) % info.num_classes if info.conditional else None
         feeds = {"z": z} if labels is None else {"z": z, "label": labels}
