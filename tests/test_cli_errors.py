@@ -5,18 +5,6 @@ from __future__ import annotations
 import pytest
 from conftest import run_cli
 
-from ganzoo.cli.main import main
-
-
-@pytest.fixture
-def cli(capsys, monkeypatch):
-    monkeypatch.setenv("GANZOO_DISABLE_PLUGIN_AUTOLOAD", "1")  # ganzoo's own plugins only, whatever is installed
-    def invoke(*args):
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-    return invoke
-
 
 @pytest.mark.parametrize("args, message", [
     (["train", "nope", "--dataset", "mnist-5k"], "error: unknown architecture 'nope' (valid: dcgan)"),

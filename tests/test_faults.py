@@ -15,24 +15,11 @@ import onnx
 import pytest
 from conftest import make_distribution, pythonpath_with, run_cli
 
-from ganzoo.cli.main import main
 from ganzoo.training.run_directory import RunDirectory
 from ganzoo.training.run_lock import run_lock
 from ganzoo.zoo.shelf import shelf
 
 TINY = ("--batch-size", "32", "--latent-dim", "8")
-
-
-@pytest.fixture
-def cli(capsys, monkeypatch):
-    """``ganzoo ARGS`` in this process: (exit code, stdout, stderr)."""
-    monkeypatch.setenv("GANZOO_DISABLE_PLUGIN_AUTOLOAD", "1")
-
-    def invoke(*args):
-        code = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return code, out, err
-    return invoke
 
 
 def one_line_error(code, err, *fragments, exit_code=2):
@@ -342,9 +329,13 @@ def test_a_bad_card_breaks_only_its_own_entry(tmp_path):
     site = make_distribution(tmp_path / "site", "cards", "1.0", {"ganzoo.zoo": {"cards": "cards_pkg.entries"}},
                              {"cards_pkg/__init__": ""})
     entries = site / "cards_pkg" / "entries"
-    for name in ("corrupt-card", "bare-card", "list-card"):
+    for name in ("corrupt-card", "bare-card", "list-card", "odd-seeds-card"):
         shutil.copytree(shelf()["dcgan-mnist"].folder, entries / name)
     (entries / "corrupt-card" / "card.json").write_text("{ nope")
+    odd = json.loads((entries / "odd-seeds-card" / "card.json").read_text())
+    odd["seed_runs"] = ["a string", {"metrics": [1]}, {"metrics": {"fid": "low"}}, {"metrics": {"fid": True}},
+                        {"seed": 7, "metrics": {"fid": 1.0}}]  # only the last one counts
+    (entries / "odd-seeds-card" / "card.json").write_text(json.dumps(odd))
     (entries / "list-card" / "card.json").write_text("[]")
     card = json.loads((entries / "bare-card" / "card.json").read_text())
     (entries / "bare-card" / "card.json").write_text(json.dumps({"sha256": card["sha256"]}))
@@ -353,6 +344,8 @@ def test_a_bad_card_breaks_only_its_own_entry(tmp_path):
     assert listed.returncode == 0, listed.stderr
     lines = {line.split()[0]: line for line in listed.stdout.splitlines()}
     assert "FID" in lines["dcgan-mnist"] and "no metrics on its card" in lines["bare-card"]
+    assert f"2 seeds: {(odd['metrics']['fid'] + 1) / 2:.1f} (1.0–{odd['metrics']['fid']:.1f})" \
+        in lines["odd-seeds-card"]
     assert "BROKEN: card.json is unreadable" in lines["corrupt-card"]
     assert "BROKEN: card.json is not an object" in lines["list-card"]
     sampled = run_cli("sample", "zoo:bare-card", "-n", "4", "-o", str(tmp_path / "g.png"), env=env)

@@ -23,11 +23,11 @@ def test_every_shipped_recipe_is_well_formed_and_mnist_named():
             assert name.endswith("-mnist") or "-mnist-" in name
 
 
-def test_unknown_recipe_is_a_one_line_error():
-    with pytest.raises(UserError, match=r"unknown recipe 'nope' \(valid: .*dcgan-mnist"):
+def test_unknown_recipe_is_a_one_line_error(cli):
+    with pytest.raises(UserError, match=r"unknown recipe 'nope' \(valid: .*dcgan-mnist") as raised:
         load_recipe("nope")
-    result = run_cli("train", "--recipe", "nope")
-    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    code, _, err = cli("train", "--recipe", "nope")
+    assert code == 2 and err.strip().splitlines() == [f"error: {raised.value}"]
 
 
 def test_recipes_command_lists_them():
@@ -65,10 +65,10 @@ def test_a_recipes_architecture_table_sets_hyperparameters_under_the_command_lin
     ('[architecture]\nwidth = [8]\n', "[architecture] width must be a single value"),
     ('[model]\nwidth = 8\n', "unknown table(s) model (valid: [recipe], [train], [architecture])"),
 ])
-def test_a_bad_architecture_table_is_one_line(tiny_npz, tmp_path, tables, message):
+def test_a_bad_architecture_table_is_one_line(tiny_npz, tmp_path, tables, message, cli):
     recipe = tmp_path / "bad.toml"
     recipe.write_text(f'[recipe]\nname = "bad"\n\n[train]\ngenerator = "dcgan"\ndataset = "npz:{tiny_npz}"\n\n'
                       + tables)
-    result = run_cli("train", "--recipe", str(recipe), "--run-dir", str(tmp_path / "run"))
-    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
-    assert message in result.stderr and not (tmp_path / "run").exists()
+    code, _, err = cli("train", "--recipe", recipe, "--run-dir", tmp_path / "run")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert message in err and not (tmp_path / "run").exists()

@@ -113,17 +113,29 @@ def test_mirrored_without_a_gpu_runs_on_the_cpu_with_a_notice(tiny_npz, tmp_path
 @pytest.mark.parametrize("args, message", [
     (("--strategy", "mirrored", "--devices", "cpu:0,cpu:1", "--batch-size", "31"),
      "batch size 31 does not split evenly over 2 replicas"),
-    (("--strategy", "mirrored", "--devices", "gpu:3"), "no such device: /gpu:3"),
-    (("--devices", "cpu:0,cpu:1"), "--devices needs --strategy mirrored"),
     ((*TWO_CPUS, "--jit"), "--jit works with one replica only, not 2"),
-    (("--strategy", "multiworker"), "--strategy multiworker needs TF_CONFIG"),
 ])
 def test_bad_scale_options_are_one_line_errors(tiny_npz, tmp_path, args, message):
+    """In a fresh process: splitting the CPU into devices must come before TensorFlow's runtime starts."""
     run = tmp_path / "run"
     result = run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", "--latent-dim", "8",
                      *args, "--run-dir", str(run))
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: {message}")
+    assert not run.exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--strategy", "mirrored", "--devices", "gpu:3"), "no such device: /gpu:3"),
+    (("--devices", "cpu:0,cpu:1"), "--devices needs --strategy mirrored"),
+    (("--strategy", "multiworker"), "--strategy multiworker needs TF_CONFIG"),
+])
+def test_bad_strategy_options_are_one_line_errors(tiny_npz, tmp_path, args, message, cli, monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    run = tmp_path / "run"
+    code, _, err = cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", "--latent-dim", "8",
+                       *args, "--run-dir", run)
+    assert code == 2 and err.strip().splitlines()[-1].startswith(f"error: {message}"), err
     assert not run.exists()
 
 

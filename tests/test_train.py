@@ -124,29 +124,26 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_continues_mid_epoch(tiny_npz, tmp_
         assert float(a["images_per_s"]) > 0
 
 
-def test_resume_with_contradicting_options_is_refused(tiny_npz, tmp_path):
+def test_resume_with_contradicting_options_is_refused(tiny_npz, tmp_path, cli):
     run = tmp_path / "run"
-    assert run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", *TINY,
-                   "--run-dir", str(run)).returncode == 0
-    refused = run_cli("train", "dcgan", "--resume", "--run-dir", str(run), "--lr", "0.01", "--batch-size", "16")
-    assert refused.returncode == 2
-    line = refused.stderr.strip().splitlines()[-1]
+    assert cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", *TINY, "--run-dir", run)[0] == 0
+    code, _, err = cli("train", "dcgan", "--resume", "--run-dir", run, "--lr", "0.01", "--batch-size", "16")
+    assert code == 2
+    line = err.strip().splitlines()[-1]
     assert line.startswith(f"error: cannot resume {run}: options contradict its config.json")
     assert "lr: run has 0.0002, command line says 0.01" in line and "batch_size: run has 32" in line
     # The finished run is left alone; asking again without contradictions is a no-op.
-    again = run_cli("train", "--resume", "--run-dir", str(run))
-    assert again.returncode == 0 and _checkpoint_steps(run) == [2]
+    assert cli("train", "--resume", "--run-dir", run)[0] == 0 and _checkpoint_steps(run) == [2]
 
 
-def test_resume_without_a_checkpoint_starts_at_step_0(tiny_npz, tmp_path):
+def test_resume_without_a_checkpoint_starts_at_step_0(tiny_npz, tmp_path, cli):
     run = tmp_path / "run"
-    assert run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", *TINY,
-                   "--run-dir", str(run)).returncode == 0
+    assert cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", *TINY, "--run-dir", run)[0] == 0
     for checkpoint in (run / "checkpoints").iterdir():
         checkpoint.unlink()
     (run / "metrics.csv").unlink()
-    resumed = run_cli("train", "--resume", "--run-dir", str(run))
-    assert resumed.returncode == 0, resumed.stderr
+    code, _, err = cli("train", "--resume", "--run-dir", run)
+    assert code == 0, err
     assert _checkpoint_steps(run) == [2] and [r["epoch"] for r in _metrics(run)] == ["1"]
 
 
@@ -181,25 +178,22 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tiny_npz, tmp_
     assert "Traceback" not in result.stderr
 
 
-def test_resume_on_changed_data_is_refused(tiny_npz, tmp_path):
+def test_resume_on_changed_data_is_refused(tiny_npz, tmp_path, cli):
     run = tmp_path / "run"
-    assert run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", *TINY,
-                   "--run-dir", str(run)).returncode == 0
+    assert cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", *TINY, "--run-dir", run)[0] == 0
     with np.load(tiny_npz) as data:
         np.savez(tiny_npz, x=np.concatenate([data["x"], data["x"][:32]]))
-    refused = run_cli("train", "--resume", "--run-dir", str(run), "--epochs", "2")
-    assert refused.returncode == 2
-    assert f"cannot resume: dataset npz:{tiny_npz} now has 96 images" in refused.stderr
+    code, _, err = cli("train", "--resume", "--run-dir", run, "--epochs", "2")
+    assert code == 2 and f"cannot resume: dataset npz:{tiny_npz} now has 96 images" in err
 
 
-def test_resume_from_a_damaged_checkpoint_is_a_clear_error(tiny_npz, tmp_path):
+def test_resume_from_a_damaged_checkpoint_is_a_clear_error(tiny_npz, tmp_path, cli):
     run = tmp_path / "run"
-    assert run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", *TINY,
-                   "--run-dir", str(run)).returncode == 0
+    assert cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", *TINY, "--run-dir", run)[0] == 0
     (run / "checkpoints" / "ckpt-00000002.npz").write_bytes(b"damaged by hand")
-    refused = run_cli("train", "--resume", "--run-dir", str(run), "--epochs", "2")
-    assert refused.returncode == 2
-    assert refused.stderr.strip().splitlines()[-1] == (
+    code, _, err = cli("train", "--resume", "--run-dir", run, "--epochs", "2")
+    assert code == 2
+    assert err.strip().splitlines()[-1] == (
         f"error: no usable checkpoint in {run}/checkpoints: every one is damaged (move them away to start the run "
         "again from step 0)")
     assert (run / "checkpoints" / "ckpt-00000002.npz").read_bytes() == b"damaged by hand"
@@ -226,10 +220,11 @@ def test_eval_every_records_metrics_and_keeps_the_best_checkpoint(tmp_path):
     assert json.loads((run / "config.json").read_text())["eval_every"] == 2
 
 
-def test_eval_every_needs_mnist_shaped_data(tmp_path):
+def test_eval_every_needs_mnist_shaped_data(tmp_path, cli):
     np.savez(tmp_path / "d.npz", x=np.zeros((64, 32, 32, 3), np.uint8))
-    result = run_cli("train", "dcgan", "--dataset", f"npz:{tmp_path / 'd.npz'}", "--eval-every", "1")
-    assert result.returncode == 2 and "--eval-every needs 28x28x1 images" in result.stderr
+    code, _, err = cli("train", "dcgan", "--dataset", f"npz:{tmp_path / 'd.npz'}", "--eval-every", "1",
+                       "--run-dir", tmp_path / "run")
+    assert code == 2 and "--eval-every needs 28x28x1 images" in err and not (tmp_path / "run").exists()
 
 
 def test_eval_every_on_too_few_reference_images_reports_fid_as_undefined(tiny_npz, tmp_path):

@@ -13,7 +13,7 @@ import pytest
 from conftest import REPO, make_distribution, pythonpath_with, run_cli
 from ganzoo.zoo import page
 from ganzoo.zoo.build import QUICK_N, evaluate_file
-from ganzoo.zoo.shelf import by_fid, shelf
+from ganzoo.zoo.shelf import ShelfEntry, by_fid, shelf
 
 ENTRIES = sorted(shelf())
 
@@ -101,8 +101,34 @@ def test_a_tampered_entry_is_refused(tmp_path):
     assert not (tmp_path / "x.png").exists()
 
 
+def _skip_without_plugin_entries():
+    missing = [name for name in ("cdcgan-mnist", "stylegan-mnist-small") if name not in shelf()]
+    if missing:
+        pytest.skip(f"the docs also list plugin entries {missing}: install the plugins (see .ci/run)")
+
+
 def test_docs_zoo_page_is_generated_from_the_cards():
-    if "cdcgan-mnist" not in shelf():
-        pytest.skip("docs/zoo.md also lists the cdcgan plugin's entry: pip install -e plugins/cdcgan")
+    _skip_without_plugin_entries()
     assert (REPO / "docs" / "zoo.md").read_text() == page.render(), \
         "docs/zoo.md is stale: python -m ganzoo.zoo.page > docs/zoo.md"
+
+
+def test_docs_results_shelf_table_is_generated_from_the_cards():
+    _skip_without_plugin_entries()
+    assert page.results_section((REPO / "docs" / "results.md").read_text()) == page.render_results(), \
+        "docs/results.md's shelf table is stale: python -m ganzoo.zoo.page --results"
+
+
+def test_a_card_with_seed_runs_reports_median_and_range(tmp_path):
+    card = {"sha256": "0" * 64, "settings": {"seed": 3},
+            "metrics": {"fid": 30.0, "coverage": [0.1] * 10},
+            "seed_runs": [{"seed": 4, "metrics": {"fid": 20.0, "coverage": [0.5, 0.5] + [0.0] * 8}},
+                          {"seed": 5, "metrics": {"fid": 26.0}},  # a run without coverage counts for FID only
+                          "not a run"]}
+    entry = ShelfEntry("strange", tmp_path, "test", card)
+    assert entry.over_seeds("fid") == [30.0, 20.0, 26.0]
+    assert page.spread(entry.over_seeds("fid"), 1) == "26.0 (20.0–30.0)"
+    assert page.spread(entry.over_seeds("kid"), 2) == "–"
+    assert page.spread(ShelfEntry("one", tmp_path, "test", {"metrics": {"fid": 27.36}}).over_seeds("fid"), 1) \
+        == "27.4"
+    assert page.spread([10, 2], 0) == "6 (2–10)"

@@ -60,6 +60,8 @@ def eval_command(source, dataset, n, seed, batch_size, device, as_json, ema, cac
 
 
 def format_table(report) -> str:
+    from ganzoo.metrics.measures import classes_covered
+
     def fmt(value, digits=3):
         return "undefined" if value is None else f"{value:.{digits}f}"
 
@@ -70,8 +72,8 @@ def format_table(report) -> str:
              fmt(report.floor.classifier_score, 2)),
             ("precision", fmt(report.metrics.precision), fmt(report.floor.precision)),
             ("recall", fmt(report.metrics.recall), fmt(report.floor.recall)),
-            ("classes with >= 5% of samples", str(sum(c >= 0.05 for c in report.metrics.coverage)),
-             str(sum(c >= 0.05 for c in report.floor.coverage)))]
+            ("classes with >= 5% of samples", str(classes_covered(report.metrics.coverage)),
+             str(classes_covered(report.floor.coverage)))]
     width = max(len(r[0]) for r in rows) + 2
     lines = [f"{'':{width}}{'generated':>16}{'real vs real':>16}"]
     lines += [f"{name:{width}}{ours:>16}{floor:>16}" for name, ours, floor in rows]

@@ -24,13 +24,16 @@ def zoo_command(ctx) -> None:
 
 
 def _summary(entry) -> str:
-    """FID, its floor, classifier score and the training budget (steps, images seen, wall time), as far as a
-    (possibly third-party) card states them."""
+    """FID, its floor, its spread over seeds, classifier score and the training budget (steps, images seen, wall
+    time), as far as a (possibly third-party) card states them."""
+    from ganzoo.zoo.page import spread
     card = entry.card
     try:
         m = card["metrics"]
-        text = (f"FID {float(m['fid']):6.1f} (floor {float(m['floor']['fid']):.1f})  classifier score "
-                f"{float(m['classifier_score']):.2f}")
+        text = f"FID {float(m['fid']):6.1f} (floor {float(m['floor']['fid']):.1f}"
+        fids = [f for f in entry.over_seeds("fid") if isinstance(f, (int, float)) and not isinstance(f, bool)]
+        text += f"; {len(fids)} seeds: {spread(fids, 1)})" if len(fids) > 1 else ")"
+        text += f"  classifier score {float(m['classifier_score']):.2f}"
     except (KeyError, TypeError, ValueError):
         text = "no metrics on its card"
     training = card.get("training") if isinstance(card.get("training"), dict) else {}

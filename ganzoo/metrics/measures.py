@@ -91,3 +91,11 @@ def class_coverage(probabilities: np.ndarray, classes: int = 10) -> list[float]:
     """Share of samples per predicted class."""
     counts = np.bincount(probabilities.argmax(axis=1), minlength=classes)
     return [float(c) for c in counts / counts.sum()]
+
+
+COVERED_SHARE = 0.05  # half a class's fair share of ten: a class below it is as good as missing
+
+
+def classes_covered(coverage: list[float]) -> int:
+    """How many classes get at least COVERED_SHARE of the samples."""
+    return sum(share >= COVERED_SHARE for share in coverage)

