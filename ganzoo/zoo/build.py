@@ -99,29 +99,25 @@ def train_and_export(recipe, model: Path, seed: int | None = None) -> Trained:
                    export.max_difference, export.tolerance)
 
 
-def seed_runs(recipe, seeds: list[int]) -> list[dict]:
-    """The recipe trained with each of ``seeds``, evaluated like the shipped file (its file is not kept)."""
-    runs = []
-    for seed in seeds:
-        with tempfile.TemporaryDirectory() as tmp:
-            run = train_and_export(recipe, Path(tmp) / "generator.onnx", seed)
-            metrics = evaluate_file(run.model, run.config.dataset, EVAL_N)
-        runs.append({"seed": seed, "steps": run.steps, "wall_time_s": round(run.wall_s, 1), "hardware": _cpu(),
-                     "precision": run.precision, "metrics": {k: metrics[k] for k in SPREAD_METRICS}})
-        print(f"seed {seed}: FID {metrics['fid']:.2f}, {run.steps} steps in {run.wall_s / 60:.1f} min")
-    return runs
+def seed_run(recipe, seed: int) -> dict:
+    """The recipe trained with ``seed``, evaluated like the shipped file (its file is not kept)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        run = train_and_export(recipe, Path(tmp) / "generator.onnx", seed)
+        metrics = evaluate_file(run.model, run.config.dataset, EVAL_N)
+    print(f"seed {seed}: FID {_fid(metrics['fid'])}, {run.steps} steps in {run.wall_s / 60:.1f} min")
+    return {"seed": seed, "steps": run.steps, "wall_time_s": round(run.wall_s, 1), "hardware": _cpu(),
+            "precision": run.precision, "metrics": {k: metrics[k] for k in SPREAD_METRICS}}
 
 
 def build_entry(recipe, folder: Path) -> dict:
     """Train, export and evaluate the shipped file; its card."""
     import keras
     import onnxruntime
+    import tensorflow as tf
 
     from ganzoo import __version__
-    from ganzoo.tf_import import import_tensorflow
     from ganzoo_runtime.cli import sample_onnx
 
-    tf = import_tensorflow()
     folder.mkdir(parents=True, exist_ok=True)
     run = train_and_export(recipe, folder / "generator.onnx")
     sample_onnx(str(run.model), str(folder / "grid.png"), n=64, seed=SEED, batch_size=64, device="cpu", label=None)
@@ -145,31 +141,47 @@ def build_entry(recipe, folder: Path) -> dict:
     }
 
 
+def _fid(value) -> str:
+    return "undefined" if value is None else f"{value:.2f}"  # too few reference images leave FID undefined
+
+
+def _write_card(path: Path, card: dict) -> None:
+    """Whole or not at all: a crash mid-write leaves the previous card."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(card, indent=2) + "\n")
+    os.replace(partial, path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("recipe")
     parser.add_argument("--output", type=Path, default=Path(__file__).parent / "entries")
     parser.add_argument("--seeds", type=int, default=3, help="seeds in all, the recipe's own first (default 3)")
     parser.add_argument("--spread-only", action="store_true",
-                        help="keep the built entry's file and card; (re)compute only its other seeds")
+                        help="keep the built entry's file and card; add the seed runs it lacks")
     args = parser.parse_args()
 
     from ganzoo.recipes import load_recipe
+    from ganzoo.tf_import import import_tensorflow
 
+    import_tensorflow()  # quietly, before anything imports it
     recipe = load_recipe(args.recipe)
     folder = args.output / recipe.name
     card_path = folder / "card.json"
     card = json.loads(card_path.read_text()) if args.spread_only else build_entry(recipe, folder)
-    if not args.spread_only:  # the shipped file is safe on its card before the long seed runs
-        card_path.write_text(json.dumps(card, indent=2) + "\n")
     own = int(card["settings"].get("seed", 0))
-    others = [own + i for i in range(1, args.seeds)]
-    card["seed_runs"] = seed_runs(recipe, others)
-    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    wanted = [own + i for i in range(1, args.seeds)]
+    done = {r["seed"]: r for r in card.get("seed_runs", []) if r.get("seed") in wanted and args.spread_only}
+    card["seed_runs"] = [done[seed] for seed in wanted if seed in done]  # kept: an interrupted spread resumes
+    _write_card(card_path, card)
+    for seed in wanted:
+        if seed not in done:
+            card["seed_runs"].append(seed_run(recipe, seed))
+            card["seed_runs"].sort(key=lambda r: r["seed"])
+            _write_card(card_path, card)  # each seed kept as soon as it is measured
     fids = [card["metrics"]["fid"]] + [r["metrics"]["fid"] for r in card["seed_runs"]]
-    print(f"wrote {folder}: FID {card['metrics']['fid']:.2f} (seeds {own}, {', '.join(map(str, others))}: "
-          f"{', '.join(f'{f:.1f}' for f in fids)}), {card['training']['steps']} steps "
-          f"in {card['training']['wall_time_s'] / 60:.1f} min")
+    print(f"wrote {folder}: FID by seed {', '.join(f'{seed}: {_fid(f)}' for seed, f in zip([own, *wanted], fids))}; "
+          f"{card['training']['steps']} steps in {card['training']['wall_time_s'] / 60:.1f} min")
 
 
 if __name__ == "__main__":
