@@ -1,7 +1,8 @@
 """Scale and speed options: strategies, mixed precision, XLA, EMA and the streamed input pipeline.
 
-Every run here is a real (tiny) training run in a subprocess: a strategy can
-split the CPU into logical devices only before TensorFlow's runtime starts.
+Every run here is a real (tiny) training run. Those with a strategy run in a
+subprocess, since a strategy can split the CPU into logical devices only
+before TensorFlow's runtime starts; the others run in this process (`cli`).
 """
 
 from __future__ import annotations
@@ -64,6 +65,14 @@ def _train(tmp_path, name, *args, env=None):
     result = run_cli("train", *args, "--run-dir", str(run), env=env)
     assert result.returncode == 0, result.stderr
     return run, result
+
+
+def _train_here(cli, tmp_path, name, *args):
+    """(run directory, stderr) of a training in this process."""
+    run = tmp_path / name
+    code, _, err = cli("train", *args, "--run-dir", run)
+    assert code == 0, err
+    return run, err
 
 
 def test_mirrored_on_two_cpu_devices_matches_one_device(tiny_npz, tmp_path):
@@ -194,25 +203,24 @@ def test_mixed_precision_trains_with_finite_losses_and_resumes(tiny_npz, tmp_pat
     assert np.load(tmp_path / "x.npy").dtype == np.float32
 
 
-def test_changing_precision_on_resume_is_refused(tiny_npz, tmp_path):
-    run, _ = _train(tmp_path, "run", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", "--batch-size", "32",
-                    "--latent-dim", "8")
-    result = run_cli("train", "--resume", "--run-dir", str(run), "--precision", "mixed_float16")
-    assert result.returncode == 2
-    assert "precision: run has 'float32', command line says 'mixed_float16'" in result.stderr
+def test_changing_precision_on_resume_is_refused(tiny_npz, tmp_path, cli):
+    run, _ = _train_here(cli, tmp_path, "run", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1",
+                         "--batch-size", "32", "--latent-dim", "8")
+    code, _, err = cli("train", "--resume", "--run-dir", run, "--precision", "mixed_float16")
+    assert code == 2 and "precision: run has 'float32', command line says 'mixed_float16'" in err
 
 
-def test_jit_trains_the_same_steps(tiny_npz, tmp_path):
-    run, result = _train(tmp_path, "run", "dcgan", "--dataset", f"npz:{tiny_npz}", *TINY, "--jit")
-    assert "XLA" in result.stderr
+def test_jit_trains_the_same_steps(tiny_npz, tmp_path, cli):
+    run, err = _train_here(cli, tmp_path, "run", "dcgan", "--dataset", f"npz:{tiny_npz}", *TINY, "--jit")
+    assert "XLA" in err
     assert [row["step"] for row in _metrics(run)] == ["2", "4"] and np.isfinite(_losses(run)).all()
 
 
-def test_ema_weights_differ_from_raw_and_round_trip_through_a_checkpoint(tiny_npz, tmp_path):
+def test_ema_weights_differ_from_raw_and_round_trip_through_a_checkpoint(tiny_npz, tmp_path, cli):
     import keras
 
-    run, _ = _train(tmp_path, "run", "dcgan", "--dataset", f"npz:{tiny_npz}", *TINY, "--ema", "0.9")
-    plain, _ = _train(tmp_path, "plain", "dcgan", "--dataset", f"npz:{tiny_npz}", *TINY)
+    run, _ = _train_here(cli, tmp_path, "run", "dcgan", "--dataset", f"npz:{tiny_npz}", *TINY, "--ema", "0.9")
+    plain, _ = _train_here(cli, tmp_path, "plain", "dcgan", "--dataset", f"npz:{tiny_npz}", *TINY)
     _, weights = _checkpoint(run)
     count = len(weights) - len(_checkpoint(plain)[1])  # the EMA copy of the generator is stored last
     raw, ema = weights[:count], weights[-count:]
@@ -221,31 +229,32 @@ def test_ema_weights_differ_from_raw_and_round_trip_through_a_checkpoint(tiny_np
 
     # a resume restores the EMA variables (and the finished run rewrites generator.keras from them)
     (run / "generator.keras").unlink()
-    _train(tmp_path, "run", "--resume")
+    _train_here(cli, tmp_path, "run", "--resume")
     restored = keras.saving.load_model(run / "generator.keras").get_weights()
     for stored, loaded in zip(ema, restored, strict=True):
         np.testing.assert_array_equal(loaded, stored)
 
     outputs = {}
     for flag in ("--ema", "--no-ema"):
-        result = run_cli("sample", str(run), "-n", "8", "--output", str(tmp_path / f"{flag}.npy"), flag)
-        assert result.returncode == 0, result.stderr
-        assert ("EMA weights" in result.stderr) == (flag == "--ema")
+        code, _, err = cli("sample", run, "-n", "8", "--output", tmp_path / f"{flag}.npy", flag)
+        assert code == 0, err
+        assert ("EMA weights" in err) == (flag == "--ema")
         outputs[flag] = np.load(tmp_path / f"{flag}.npy")
     assert np.abs(outputs["--ema"] - outputs["--no-ema"]).max() > 1e-3
 
 
-def test_a_folder_over_the_memory_budget_streams_the_same_batches(tmp_path, tiny_npz):
+def test_a_folder_over_the_memory_budget_streams_the_same_batches(tmp_path, tiny_npz, cli, monkeypatch):
     images = tmp_path / "images"
     images.mkdir()
     with np.load(tiny_npz) as data:
         for i, image in enumerate(data["x"]):
             Image.fromarray(image).save(images / f"{i:03d}.png")
     common = ("dcgan", "--dataset", f"folder:{images}", *TINY)
-    memory, result = _train(tmp_path, "memory", *common)
-    assert "streaming" not in result.stderr
-    streamed, result = _train(tmp_path, "streamed", *common, env={"GANZOO_MEMORY_BUDGET": "1000"})
-    assert "streaming 64 images from disk" in result.stderr
+    memory, err = _train_here(cli, tmp_path, "memory", *common)
+    assert "streaming" not in err
+    monkeypatch.setenv("GANZOO_MEMORY_BUDGET", "1000")
+    streamed, err = _train_here(cli, tmp_path, "streamed", *common)
+    assert "streaming 64 images from disk" in err
     np.testing.assert_array_equal(_losses(streamed), _losses(memory))
 
 
