@@ -344,7 +344,7 @@ def test_a_bad_card_breaks_only_its_own_entry(tmp_path):
     assert listed.returncode == 0, listed.stderr
     lines = {line.split()[0]: line for line in listed.stdout.splitlines()}
     assert "FID" in lines["dcgan-mnist"] and "no metrics on its card" in lines["bare-card"]
-    assert f"2 seeds: {(odd['metrics']['fid'] + 1) / 2:.1f} (1.0–{odd['metrics']['fid']:.1f})" \
+    assert f"over 2 seeds {(odd['metrics']['fid'] + 1) / 2:.1f} (1.0–{odd['metrics']['fid']:.1f})" \
         in lines["odd-seeds-card"]
     assert "BROKEN: card.json is unreadable" in lines["corrupt-card"]
     assert "BROKEN: card.json is not an object" in lines["list-card"]

@@ -30,9 +30,10 @@ def _summary(entry) -> str:
     card = entry.card
     try:
         m = card["metrics"]
-        text = f"FID {float(m['fid']):6.1f} (floor {float(m['floor']['fid']):.1f}"
+        text = f"FID {float(m['fid']):6.1f} (floor {float(m['floor']['fid']):.1f})"
         fids = [f for f in entry.over_seeds("fid") if isinstance(f, (int, float)) and not isinstance(f, bool)]
-        text += f"; {len(fids)} seeds: {spread(fids, 1)})" if len(fids) > 1 else ")"
+        if len(fids) > 1:
+            text += f", over {len(fids)} seeds {spread(fids, 1)}"
         text += f"  classifier score {float(m['classifier_score']):.2f}"
     except (KeyError, TypeError, ValueError):
         text = "no metrics on its card"
