@@ -329,13 +329,14 @@ def test_a_bad_card_breaks_only_its_own_entry(tmp_path):
     site = make_distribution(tmp_path / "site", "cards", "1.0", {"ganzoo.zoo": {"cards": "cards_pkg.entries"}},
                              {"cards_pkg/__init__": ""})
     entries = site / "cards_pkg" / "entries"
-    for name in ("corrupt-card", "bare-card", "list-card", "odd-seeds-card"):
+    for name in ("corrupt-card", "bare-card", "list-card", "odd-seeds-card", "number-seeds-card"):
         shutil.copytree(shelf()["dcgan-mnist"].folder, entries / name)
     (entries / "corrupt-card" / "card.json").write_text("{ nope")
     odd = json.loads((entries / "odd-seeds-card" / "card.json").read_text())
     odd["seed_runs"] = ["a string", {"metrics": [1]}, {"metrics": {"fid": "low"}}, {"metrics": {"fid": True}},
                         {"seed": 7, "metrics": {"fid": 1.0}}]  # only the last one counts
     (entries / "odd-seeds-card" / "card.json").write_text(json.dumps(odd))
+    (entries / "number-seeds-card" / "card.json").write_text(json.dumps({**odd, "seed_runs": 5}))
     (entries / "list-card" / "card.json").write_text("[]")
     card = json.loads((entries / "bare-card" / "card.json").read_text())
     (entries / "bare-card" / "card.json").write_text(json.dumps({"sha256": card["sha256"]}))
@@ -346,6 +347,7 @@ def test_a_bad_card_breaks_only_its_own_entry(tmp_path):
     assert "FID" in lines["dcgan-mnist"] and "no metrics on its card" in lines["bare-card"]
     assert f"over 2 seeds {(odd['metrics']['fid'] + 1) / 2:.1f} (1.0–{odd['metrics']['fid']:.1f})" \
         in lines["odd-seeds-card"]
+    assert "FID" in lines["number-seeds-card"] and "over" not in lines["number-seeds-card"]
     assert "BROKEN: card.json is unreadable" in lines["corrupt-card"]
     assert "BROKEN: card.json is not an object" in lines["list-card"]
     sampled = run_cli("sample", "zoo:bare-card", "-n", "4", "-o", str(tmp_path / "g.png"), env=env)

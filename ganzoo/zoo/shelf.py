@@ -47,8 +47,9 @@ class ShelfEntry:
     def over_seeds(self, metric: str) -> list:
         """``metric`` for the shipped file, then for each of the card's ``seed_runs`` (the same recipe trained
         with other seeds): one value when the card has no seed runs, none when it lacks the metric."""
-        runs = [self.card.get("metrics") or {}] + [r.get("metrics") or {} for r in self.card.get("seed_runs") or []
-                                                    if isinstance(r, dict)]
+        seed_runs = self.card.get("seed_runs")
+        runs = [self.card.get("metrics")] + [r.get("metrics") for r in seed_runs if isinstance(r, dict)] \
+            if isinstance(seed_runs, list) else [self.card.get("metrics")]
         return [run[metric] for run in runs if isinstance(run, dict) and metric in run]
 
     @property
