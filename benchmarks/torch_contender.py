@@ -130,17 +130,20 @@ class OnnxAsTorch(torch.nn.Module):
 
 
 class TorchSampler:
-    """The contender as a sampler: numpy latents in, float32 numpy images out, like ``OnnxGenerator.generate``.
+    """The contender as a sampler: numpy latents in, float32 numpy images out, like ``OnnxGenerator.generate``;
+    with ``pixels``, uint8 [N, H, W, C] images made on the device, like ``OnnxGenerator.pixels``.
 
     On CUDA: float16 buffers, channels_last convolution weights and one CUDA graph per batch size (captured on
-    its first call), latents copied into the graph's input and images copied back as float32. Without CUDA:
-    float32, eager, on the CPU.
+    its first call), latents copied into the graph's input and images copied back. Without CUDA: float32,
+    eager, on the CPU.
     """
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, pixels: bool = False):
         self.cuda = torch.cuda.is_available()
-        self.device = "torch-cuda" if self.cuda else "torch-cpu"
-        module = OnnxAsTorch(onnx.load(path), torch.float16 if self.cuda else torch.float32)
+        self.device = ("torch-cuda" if self.cuda else "torch-cpu") + ("-pixels" if pixels else "")
+        model = onnx.load(path)
+        self.pixels = _pixel_conversion(model) if pixels else None
+        module = OnnxAsTorch(model, torch.float16 if self.cuda else torch.float32)
         if self.cuda:
             module = module.to("cuda").to(memory_format=torch.channels_last)
         self.module = module.eval()
@@ -149,7 +152,7 @@ class TorchSampler:
     def generate(self, z: np.ndarray) -> np.ndarray:
         if not self.cuda:
             with torch.no_grad():
-                return self.module(torch.from_numpy(z)).float().numpy()
+                return self._images(torch.from_numpy(z)).numpy()
         if len(z) not in self.graphs:
             self.graphs[len(z)] = self._capture(z.shape)
         latents, graph, images = self.graphs[len(z)]
@@ -167,5 +170,22 @@ class TorchSampler:
         torch.cuda.current_stream().wait_stream(side)
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph), torch.no_grad():
-            images = self.module(latents).float()
+            images = self._images(latents)
         return latents, graph, images
+
+    def _images(self, latents: torch.Tensor) -> torch.Tensor:
+        images = self.module(latents).float()
+        return images if self.pixels is None else self.pixels(images)
+
+
+def _pixel_conversion(model: onnx.ModelProto) -> Callable[[torch.Tensor], torch.Tensor]:
+    """ganzoo_runtime.images.to_display in torch, for the file's layout and pixel range."""
+    props = {p.key: p.value for p in model.metadata_props}
+    nchw = props.get("ganzoo.layout") == "nchw"
+    low, high = (float(v) for v in props.get("ganzoo.pixel_range", "-1,1").split(","))
+
+    def convert(images: torch.Tensor) -> torch.Tensor:
+        if nchw:
+            images = images.permute(0, 2, 3, 1)
+        return torch.clamp(torch.round((images - low) * (255.0 / (high - low))), 0, 255).to(torch.uint8)
+    return convert

@@ -20,6 +20,7 @@ class GeneratorSource:
     generate: Generate
     info: GeneratorInfo
     description: str  # e.g. "onnxruntime on cpu" or "Keras, step 4680, CPU"
+    pixels: Optional[Generate] = None  # uint8 [N, H, W, C] images made by the generator itself (ONNX on CUDA)
 
 
 def open_generator(source: Path, device: str = "auto", ema: bool = True, cache: bool = True,
@@ -35,7 +36,8 @@ def open_generator(source: Path, device: str = "auto", ema: bool = True, cache: 
     if source.suffix.lower() == ".onnx" or source.is_file():
         from ganzoo_runtime.model import OnnxGenerator
         generator = OnnxGenerator(source, device, cache)
-        return GeneratorSource(generator.sampler(truncation), generator.info, generator.description)
+        return GeneratorSource(generator.sampler(truncation), generator.info, generator.description,
+                               generator.pixel_sampler(truncation))
     if (source / "config.json").is_file():
         return _keras_generator(source, device, ema, truncation)
     raise UserError(f"{source} is neither a run directory (with config.json) nor an .onnx file")

@@ -26,7 +26,7 @@ def sample_onnx(model: str, output: str, *, n: int, seed: int, batch_size: int, 
 
     generator = OnnxGenerator(_shelf_file(model), device, cache)
     what = sample_to_path(generator.sampler(truncation), generator.info, output, n=n, seed=seed, batch_size=batch_size,
-                          label=label, on_progress=ProgressLine(n))
+                          label=label, on_progress=ProgressLine(n), pixels=generator.pixel_sampler(truncation))
     psi = "" if truncation is None else f", truncation {truncation:g}"
     return f"wrote {what} to {output} ({generator.description}{psi})"
 

@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image
 
 from ganzoo_runtime.atomic import atomic_path
+from ganzoo_runtime.metadata import GeneratorInfo
 
 
 def to_uint8(images: np.ndarray, pixel_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
@@ -20,6 +21,13 @@ def to_uint8(images: np.ndarray, pixel_range: tuple[float, float] = (-1.0, 1.0))
     low, high = pixel_range
     scaled = (np.asarray(images, np.float64) - low) * (255.0 / (high - low))
     return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
+def to_display(images: np.ndarray, info: GeneratorInfo) -> np.ndarray:
+    """Generator output in any exported form (layout, pixel range) -> uint8 [N, H, W, C]."""
+    if info.layout == "nchw":
+        images = np.transpose(images, (0, 2, 3, 1))
+    return to_uint8(images, tuple(map(float, info.pixel_range)))
 
 
 def make_grid(images: np.ndarray, columns: int | None = None, padding: int = 2) -> np.ndarray:

@@ -12,16 +12,20 @@ import numpy as np
 
 from ganzoo_runtime.cpu.cache import FormCache
 from ganzoo_runtime.cpu.form import cpu_form
+from ganzoo_runtime.cuda.settings import CudaSettings
 from ganzoo_runtime.errors import UserError, no_truncation_input
+from ganzoo_runtime.images import to_display
 from ganzoo_runtime.metadata import TRUNCATION, GeneratorInfo
 from ganzoo_runtime.providers import create_session, device_of
 
 
 class OnnxGenerator:
     """Load an exported generator and run it on the best available device, in the fastest form verified for
-    that device (on the CPU: ganzoo_runtime.cpu, cached on disk unless ``cache`` is False)."""
+    that device: on the CPU ganzoo_runtime.cpu (cached on disk unless ``cache`` is False), on CUDA
+    ganzoo_runtime.cuda (``cuda`` settings)."""
 
-    def __init__(self, path: str | os.PathLike, device: str = "auto", cache: bool = True):
+    def __init__(self, path: str | os.PathLike, device: str = "auto", cache: bool = True,
+                 cuda: Optional[CudaSettings] = None):
         path = Path(path)
         if not path.is_file():
             raise UserError(f"{path}: no such file")
@@ -39,11 +43,21 @@ class OnnxGenerator:
         self.device = device_of(self.session)
         self.info = _read_info(self.session, path)
         self.form = "portable graph"
+        self._runner, self._pixels = None, None  # bound GPU buffers, and the name of an output of uint8 pixels
         if self.device == "cpu":
             form = cpu_form(data, self.info, FormCache() if cache else None)
             if form.model is not data:
                 self.session = create_session(form.model, "cpu")
             self.form = form.description
+        elif self.device == "cuda":
+            from ganzoo_runtime.cuda.form import cuda_form
+
+            try:
+                form = cuda_form(data, self.info, cuda or CudaSettings())
+            except Exception as error:  # noqa: BLE001 - onnxruntime's own types, from the file's own graph
+                raise UserError(f"{path} does not run on CUDA: {_reason(error)}") from None
+            self.session, self._runner, self._pixels, self.form = form.session, form.runner, form.pixels, \
+                form.description
         self._input_names = [i.name for i in self.session.get_inputs()]
         self._output_name = self.session.get_outputs()[0].name
         # An input with a default is an "overridable initializer" to onnxruntime, not one of get_inputs()
@@ -61,10 +75,28 @@ class OnnxGenerator:
             raise no_truncation_input(self.path.name)
         return functools.partial(self.generate, truncation=truncation)
 
+    def pixel_sampler(self, truncation: Optional[float] = None) -> Callable[[np.ndarray, Optional[np.ndarray]],
+                                                                            np.ndarray]:
+        """``pixels`` with the truncation psi fixed, refused like ``sampler``'s."""
+        self.sampler(truncation)
+        return functools.partial(self.pixels, truncation=truncation)
+
     def generate(self, z: np.ndarray, labels: Optional[np.ndarray] = None,
                  truncation: Optional[float] = None) -> np.ndarray:
         """Run the graph on latents ``z`` (and ``labels``, and psi ``truncation`` for a file that takes it);
         returns its output as it is (layout, dtype)."""
+        return self._run(self._output_name, z, labels, truncation)
+
+    def pixels(self, z: np.ndarray, labels: Optional[np.ndarray] = None,
+               truncation: Optional[float] = None) -> np.ndarray:
+        """``generate``'s images as uint8 [N, H, W, C] pixels: converted on the GPU where the form can (a
+        quarter of the bytes to copy back), else on the host."""
+        if self._pixels:
+            return self._run(self._pixels, z, labels, truncation)
+        return to_display(self.generate(z, labels, truncation), self.info)
+
+    def _run(self, output: str, z: np.ndarray, labels: Optional[np.ndarray],
+             truncation: Optional[float]) -> np.ndarray:
         feeds = {self._input_names[0]: np.ascontiguousarray(z, np.float32)}
         if truncation is not None:
             feeds[TRUNCATION] = np.asarray(truncation, np.float32)
@@ -74,7 +106,9 @@ class OnnxGenerator:
             feeds[self._input_names[1]] = np.asarray(labels, np.int64)
         elif labels is not None:
             raise UserError(f"{self.path.name} is not a conditional generator: it takes no --label")
-        return self.session.run([self._output_name], feeds)[0]
+        if self._runner:
+            return self._runner.run(feeds, output)
+        return self.session.run([output], feeds)[0]
 
 
 def _read_info(session, path: Path) -> GeneratorInfo:

@@ -75,9 +75,10 @@ def gpu_unavailable_reason(device: str) -> Optional[str]:
     return None
 
 
-def create_session(model: bytes | str, device: str = "auto",
-                   options: Optional[ort.SessionOptions] = None) -> ort.InferenceSession:
+def create_session(model: bytes | str, device: str = "auto", options: Optional[ort.SessionOptions] = None,
+                   provider_options: Optional[dict[str, str]] = None) -> ort.InferenceSession:
     """An InferenceSession on ``device``; ``auto`` takes the first of TensorRT, CUDA, CPU that really loads.
+    ``provider_options`` go to the GPU provider of an explicit ``cuda`` or ``tensorrt`` device.
 
     Raises UserError when an explicitly requested GPU device cannot run.
     """
@@ -92,7 +93,7 @@ def create_session(model: bytes | str, device: str = "auto",
                 reasons.append(f"{candidate}: {reason}")
                 continue
             _preload_gpu_libraries()
-        session = _try_session(model, candidate, options)
+        session = _try_session(model, candidate, options, provider_options if device != "auto" else None)
         if session is not None:
             return session
         missing = "TensorRT 10" if candidate == "tensorrt" else "CUDA 13 / cuDNN 9"
@@ -101,10 +102,11 @@ def create_session(model: bytes | str, device: str = "auto",
     raise UserError(f"device {device} is not available: {'; '.join(reasons)}")
 
 
-def _try_session(model, device, options) -> Optional[ort.InferenceSession]:
+def _try_session(model, device, options, provider_options=None) -> Optional[ort.InferenceSession]:
     options = options or ort.SessionOptions()
     options.log_severity_level = ERROR_SEVERITY
-    providers = [PROVIDERS[device]] + ([] if device == "cpu" else [PROVIDERS["cpu"]])
+    first = (PROVIDERS[device], provider_options) if provider_options and device != "cpu" else PROVIDERS[device]
+    providers = [first] + ([] if device == "cpu" else [PROVIDERS["cpu"]])
     if device == "cpu":
         return ort.InferenceSession(model, sess_options=options, providers=providers)
     with captured_output() as printed:  # a provider that fails to load prints errors, then falls back

@@ -24,7 +24,7 @@ from PIL import Image
 
 from ganzoo_runtime.atomic import atomic_path, staging_folder
 from ganzoo_runtime.errors import UserError
-from ganzoo_runtime.images import make_grid, save_gif, save_grid, to_pil, to_uint8
+from ganzoo_runtime.images import make_grid, save_gif, save_grid, to_display, to_pil
 from ganzoo_runtime.latents import latent_batches, latent_vectors
 from ganzoo_runtime.metadata import GeneratorInfo
 
@@ -44,18 +44,17 @@ def generate_in_batches(generate: Generate, z: np.ndarray, labels: Optional[np.n
     return np.concatenate(parts)
 
 
-def balanced_images(generate: Generate, info: GeneratorInfo, n: int, seed: int, batch_size: int) -> np.ndarray:
+def balanced_images(generate: Generate, info: GeneratorInfo, n: int, seed: int, batch_size: int,
+                    pixels: Optional[Generate] = None) -> np.ndarray:
     """``n`` images for ``seed`` as uint8 [n, H, W, C], every class in turn for a conditional generator
-    (what evaluation scores)."""
+    (what evaluation scores). ``pixels``: the same images as uint8 [N, H, W, C], if the generator makes them
+    itself (ganzoo_runtime.model.OnnxGenerator.pixels)."""
     z = latent_vectors(seed, n, info.latent_dim)
-    return to_display(generate_in_batches(generate, z, labels_for(None, n, info), batch_size), info)
+    return generate_in_batches(pixels or _host_pixels(generate, info), z, labels_for(None, n, info), batch_size)
 
 
-def to_display(images: np.ndarray, info: GeneratorInfo) -> np.ndarray:
-    """Generator output in any exported form -> uint8 [N, H, W, C]."""
-    if info.layout == "nchw":
-        images = np.transpose(images, (0, 2, 3, 1))
-    return to_uint8(images, tuple(map(float, info.pixel_range)))
+def _host_pixels(generate: Generate, info: GeneratorInfo) -> Generate:
+    return lambda z, labels: to_display(generate(z, labels), info)
 
 
 def labels_for(label: Optional[int], n: int, info: GeneratorInfo, start: int = 0) -> Optional[np.ndarray]:
@@ -70,12 +69,13 @@ def labels_for(label: Optional[int], n: int, info: GeneratorInfo, start: int = 0
 
 def sample_to_path(generate: Generate, info: GeneratorInfo, output: str | os.PathLike, *, n: int, seed: int,
                    batch_size: int, label: Optional[int] = None,
-                   on_progress: Optional[Callable[[int], None]] = None) -> str:
+                   on_progress: Optional[Callable[[int], None]] = None, pixels: Optional[Generate] = None) -> str:
     """Generate ``n`` images for ``seed`` and write them to ``output``; returns what was written, in words.
 
     Arrays and folders are written batch by batch (memory stays bounded whatever ``n``) into a temporary
     file or folder that is renamed into place at the end: a failure leaves nothing behind. ``on_progress``
-    is called with the number of images written so far.
+    is called with the number of images written so far. ``pixels`` makes the pictures (grid, folder, GIF)
+    where the generator can (see ``balanced_images``).
     """
     if n < 1 or batch_size < 1:
         raise UserError("-n and --batch-size must be at least 1")
@@ -92,16 +92,18 @@ def sample_to_path(generate: Generate, info: GeneratorInfo, output: str | os.Pat
     if not suffix and output.exists() and (not output.is_dir() or any(output.iterdir())):
         raise UserError(f"{output} exists already and is not an empty folder: choose another --output or "
                         "remove it")
+    pixels = pixels or _host_pixels(generate, info)
     timing = _Timing()
-    batches = _batches(generate, info, n, seed, batch_size, label, on_progress or (lambda done: None), timing)
+    batches = _batches(generate if suffix == ".npy" else pixels, info, n, seed, batch_size, label,
+                       on_progress or (lambda done: None), timing)
     try:
         if suffix == ".gif":
-            return _interpolation_gif(generate, info, output, n, seed, batch_size, labels_for(label, n, info))
+            return _interpolation_gif(pixels, info, output, n, seed, batch_size, labels_for(label, n, info))
         if suffix == ".png":
             per_row = info.num_classes if info.conditional and label is None else math.ceil(math.sqrt(n))
-            save_grid(to_display(np.concatenate(list(batches)), info), output, columns=per_row)
+            save_grid(np.concatenate(list(batches)), output, columns=per_row)
             return f"a grid of {n} images"
-        what = _write_npy(batches, n, output) if suffix == ".npy" else _write_folder(batches, info, n, output)
+        what = _write_npy(batches, n, output) if suffix == ".npy" else _write_folder(batches, n, output)
         return f"{what} ({timing.rates(n)})"
     except OSError as error:
         raise UserError(f"cannot write {output}: {error.strerror or error}; nothing was written") from None
@@ -152,7 +154,7 @@ def _write_npy(batches: Iterator[np.ndarray], n: int, output: Path) -> str:
     return f"an array {first.dtype} {list(header['shape'])}"
 
 
-def _write_folder(batches: Iterator[np.ndarray], info: GeneratorInfo, n: int, output: Path) -> str:
+def _write_folder(batches: Iterator[np.ndarray], n: int, output: Path) -> str:
     """One PNG per image, encoded in parallel (Pillow's encoder releases the GIL), into a staging folder."""
     def write(item):
         index, image = item
@@ -163,8 +165,7 @@ def _write_folder(batches: Iterator[np.ndarray], info: GeneratorInfo, n: int, ou
     width = max(5, len(str(n - 1)))
     with staging_folder(output) as staging, ThreadPoolExecutor() as pool:
         written, previous = 0, iter(())
-        for batch in batches:  # the next batch is generated while the threads encode this one
-            images = to_display(batch, info)
+        for images in batches:  # the next batch is generated while the threads encode this one
             current = pool.map(write, zip(range(written, written + len(images)), images))
             list(previous)  # the batch before is written (or its error raised): two batches in memory at most
             if not written:  # the first batch's files tell how much room the rest will take
@@ -176,7 +177,7 @@ def _write_folder(batches: Iterator[np.ndarray], info: GeneratorInfo, n: int, ou
     return f"{n} PNG files"
 
 
-def _interpolation_gif(generate, info, output, n, seed, batch_size, labels) -> str:
+def _interpolation_gif(pixels, info, output, n, seed, batch_size, labels) -> str:
     """Each of ``n`` images walks through GIF_KEYFRAMES latents and back, as a looping grid."""
     keys = latent_vectors(seed, GIF_KEYFRAMES * n, info.latent_dim).reshape(GIF_KEYFRAMES, n, info.latent_dim)
     frames = []
@@ -184,7 +185,7 @@ def _interpolation_gif(generate, info, output, n, seed, batch_size, labels) -> s
         start, end = keys[k], keys[(k + 1) % GIF_KEYFRAMES]
         for t in np.linspace(0, 1, GIF_STEPS, endpoint=False):
             z = slerp(start, end, float(t))
-            images = to_display(generate_in_batches(generate, z, labels, batch_size), info)
+            images = generate_in_batches(pixels, z, labels, batch_size)
             frames.append(_enlarged(to_pil(make_grid(images, math.ceil(math.sqrt(n))))))
     save_gif(frames, output, frame_ms=80, last_frame_ms=80)
     return f"an interpolation of {len(frames)} frames"

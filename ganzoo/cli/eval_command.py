@@ -46,7 +46,7 @@ def eval_command(source, dataset, n, seed, batch_size, device, as_json, ema, cac
         raise UserError(f"{source} makes {'x'.join(map(str, info.image_shape))} images but dataset {dataset} has "
                         f"{'x'.join(map(str, reference.info.spec.shape))}")
     click.echo(f"generating {n} images ({generator.description}) and scoring them against {dataset} …", err=True)
-    images = balanced_images(generator.generate, info, n, seed, batch_size)
+    images = balanced_images(generator.generate, info, n, seed, batch_size, generator.pixels)
     try:
         report = evaluate(images, reference.images, dataset, seed)
     except ValueError as error:

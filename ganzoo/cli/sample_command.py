@@ -40,6 +40,6 @@ def sample_command(source, n, seed, batch_size, output, device, label, truncatio
 
     generator = open_generator(source, device, ema, cache, truncation)
     what = sample_to_path(generator.generate, generator.info, output, n=n, seed=seed, batch_size=batch_size,
-                          label=label, on_progress=ProgressLine(n))
+                          label=label, on_progress=ProgressLine(n), pixels=generator.pixels)
     psi = "" if truncation is None else f", truncation {truncation:g}"
     click.echo(f"wrote {what} to {output} ({generator.description}{psi})", err=True)

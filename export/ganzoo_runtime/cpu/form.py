@@ -25,11 +25,10 @@ import logging
 from dataclasses import dataclass
 from typing import Optional
 
-import numpy as np
 import onnxruntime as ort
 
+from ganzoo_runtime.check import bound_for, cpu_outputs, largest_difference
 from ganzoo_runtime.cpu.cache import FormCache
-from ganzoo_runtime.latents import latent_vectors
 from ganzoo_runtime.metadata import GeneratorInfo
 
 log = logging.getLogger("ganzoo_runtime")
@@ -38,7 +37,6 @@ log = logging.getLogger("ganzoo_runtime")
 FORM_VERSION = "1"
 #: Largest |rewritten - portable| allowed, in the output's units: [-1, 1] images, or gray levels for uint8.
 TOLERANCE = {"float": 1e-4, "uint8": 1}
-CHECK_SEED = 20261127
 
 
 @dataclass(frozen=True)
@@ -84,12 +82,13 @@ def _best_form(data: bytes, info: GeneratorInfo) -> CpuForm:
         candidates.append(("sub-pixel", lambda: direct))
     if not candidates:
         return CpuForm(data, "portable graph")
-    reference = _outputs(portable.SerializeToString(), info, MIN_BATCH)
+    batches = (1, MIN_BATCH + 1)  # a batch below the Winograd threshold and one above
+    reference = cpu_outputs(portable.SerializeToString(), info, batches)
+    bound = bound_for(info, TOLERANCE)
     failures = []
     for name, build in candidates:
         model = build().SerializeToString()
-        difference = _largest_difference(_outputs(model, info, MIN_BATCH), reference)
-        bound = TOLERANCE["uint8" if info.pixel_range == (0, 255) else "float"]
+        difference = largest_difference(cpu_outputs(model, info, batches), reference)
         if difference <= bound:
             return CpuForm(model, name)
         failures.append(f"{name} differs by {difference:.3g} (allowed {bound:g})")
@@ -106,27 +105,3 @@ def _float32_convolutions(model) -> bool:
     convolutions = [node for node in model.graph.node if node.op_type == "Conv"]
     return bool(convolutions) and all(weights.get(node.input[1]) == onnx.TensorProto.FLOAT for node in convolutions)
 
-
-def _outputs(model: bytes, info: GeneratorInfo, min_batch: int) -> list[np.ndarray]:
-    """The graph's outputs on fixed latents, at batch 1 and at the first batch of the large-batch branch."""
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    try:
-        session = ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
-    except Exception as error:  # noqa: BLE001 - onnxruntime's own types: a rewrite it cannot load fails its check
-        log.debug("a rewritten graph does not load: %s", error)
-        return []
-    names = [i.name for i in session.get_inputs()]
-    results = []
-    for batch in (1, min_batch + 1):
-        feeds = {names[0]: latent_vectors(CHECK_SEED, batch, info.latent_dim)}
-        if info.conditional:
-            feeds[names[1]] = np.arange(batch, dtype=np.int64) % info.num_classes
-        results.append(session.run(None, feeds)[0])
-    return results
-
-
-def _largest_difference(got: list[np.ndarray], expected: list[np.ndarray]) -> float:
-    if len(got) != len(expected) or any(g.shape != e.shape or g.dtype != e.dtype for g, e in zip(got, expected)):
-        return float("inf")
-    return max(float(np.abs(g.astype(np.float64) - e.astype(np.float64)).max()) for g, e in zip(got, expected))
