@@ -85,7 +85,7 @@ OPS: dict[str, Callable] = {
     "Unsqueeze": lambda a, x, axes: x.reshape(_unsqueezed(x.shape, axes.tolist())),
     "Squeeze": lambda a, x, axes=None: x.squeeze() if axes is None else x.squeeze(tuple(axes.tolist())),
     "Softmax": lambda a, x: torch.softmax(x, a.get("axis", -1)), "ReduceMean": _reduce_mean,
-    "Gather": lambda a, x, i: torch.index_select(x, a.get("axis", 0), i.reshape(-1)).reshape(
+    "Gather": lambda a, x, i: torch.index_select(x, a.get("axis", 0), i.reshape(-1).to(x.device)).reshape(
         *x.shape[:a.get("axis", 0)], *i.shape, *x.shape[a.get("axis", 0) + 1:]),
 }
 
@@ -107,17 +107,22 @@ class OnnxAsTorch(torch.nn.Module):
             raise ValueError(f"no torch equivalent for ONNX operator(s) {', '.join(unknown)}")
         self.dtype = dtype
         self.names = {}
+        self.host_constants = {}  # shapes, axes, indices: read by value, so kept off the GPU (and out of its graph)
         for index, tensor in enumerate(model.graph.initializer):
             value = torch.from_numpy(np.array(numpy_helper.to_array(tensor)))
-            self.register_buffer(f"constant_{index}", value.to(dtype) if value.is_floating_point() else value)
-            self.names[tensor.name] = f"constant_{index}"
-        self.inputs = [i.name for i in model.graph.input if i.name not in self.names]
+            if value.is_floating_point():
+                self.register_buffer(f"constant_{index}", value.to(dtype))
+                self.names[tensor.name] = f"constant_{index}"
+            else:
+                self.host_constants[tensor.name] = value
+        constants = set(self.names) | set(self.host_constants)
+        self.inputs = [i.name for i in model.graph.input if i.name not in constants]
         self.output = model.graph.output[0].name
         self.nodes = [(n.op_type, list(n.input), n.output[0],
                        {a.name: onnx.helper.get_attribute_value(a) for a in n.attribute}) for n in model.graph.node]
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        values = {name: getattr(self, buffer) for name, buffer in self.names.items()}
+        values = {name: getattr(self, buffer) for name, buffer in self.names.items()} | self.host_constants
         values.update((name, x.to(self.dtype) if x.is_floating_point() else x) for name, x in zip(self.inputs, inputs))
         for op, names, output, attributes in self.nodes:
             args = [values[name] if name else None for name in names]

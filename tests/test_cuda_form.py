@@ -23,7 +23,7 @@ from ganzoo_runtime.providers import gpu_unavailable_reason
 SHELF = {"dcgan": REPO / "ganzoo/zoo/entries/dcgan-mnist/generator.onnx",
          "cdcgan": REPO / "plugins/cdcgan/ganzoo_cdcgan/zoo_entries/cdcgan-mnist/generator.onnx",
          "stylegan": REPO / "plugins/stylegan/ganzoo_stylegan/zoo_entries/stylegan-mnist-small/generator.onnx"}
-CUDA_BOUND = {"fp16": 2e-2, "fp32": 2e-3}  # the stated bounds on any latents (docs/export.md)
+CUDA_BOUND = {"fp16": 2e-2, "fp32": 1e-4}  # the stated bounds on any latents (docs/export.md)
 needs_cuda = pytest.mark.skipif(gpu_unavailable_reason("cuda") is not None, reason="no CUDA GPU here")
 
 
@@ -42,15 +42,16 @@ def _feeds(model: onnx.ModelProto, batch: int, psi=None) -> dict:
 
 
 def tiny_generator(layout: str = "nhwc", pixels: str = "float", scale: float = 1.0) -> onnx.ModelProto:
-    """A 2x2 RGB generator of 4 latents, unlike the shelf's: z @ W (times ``scale`` and back, which float16
-    cannot hold for a large scale), tanh, in either layout, float or uint8."""
+    """A 2x2 RGB generator of 4 latents, unlike the shelf's: tanh(sqrt((s * z @ W)^2) / s), in either layout,
+    float or uint8. float16 cannot hold the square for a large scale s (and no optimizer can fold it away)."""
     shape = [-1, 2, 2, 3] if layout == "nhwc" else [-1, 3, 2, 2]
     weights = np.random.default_rng(3).standard_normal((4, 12)).astype(np.float32)
     constants = {"w": weights, "up": np.float32(scale), "down": np.float32(1 / scale),
                  "shape": np.array(shape, np.int64), "one": np.float32(1), "half": np.float32(127.5),
                  "low": np.float32(0), "high": np.float32(255)}
     nodes = [helper.make_node("MatMul", ["z", "w"], ["h"]), helper.make_node("Mul", ["h", "up"], ["big"]),
-             helper.make_node("Mul", ["big", "down"], ["back"]), helper.make_node("Tanh", ["back"], ["t"]),
+             helper.make_node("Mul", ["big", "big"], ["square"]), helper.make_node("Sqrt", ["square"], ["root"]),
+             helper.make_node("Mul", ["root", "down"], ["back"]), helper.make_node("Tanh", ["back"], ["t"]),
              helper.make_node("Reshape", ["t", "shape"], ["images" if pixels == "float" else "x"])]
     if pixels == "uint8":
         nodes += [helper.make_node("Add", ["x", "one"], ["x1"]), helper.make_node("Mul", ["x1", "half"], ["x2"]),
@@ -85,10 +86,13 @@ def test_the_float16_form_of_each_shelf_generator_stays_within_its_bound(name, p
 
 
 def test_float16_that_overflows_is_far_off_which_is_what_the_check_catches():
-    model = tiny_generator(scale=1e6)  # 1e6 times a latent sum overflows float16's 65504
+    from onnx.reference import ReferenceEvaluator
+
+    model = tiny_generator(scale=1e3)  # the square of 1e3 times a latent sum overflows float16's 65504
     expected = _session(model).run(None, _feeds(model, 3))[0]
     assert to_float16(model)
-    got = _session(model).run(None, _feeds(model, 3))[0]
+    # onnx's reference evaluator computes float16 as float16 (onnxruntime's CPU kernels widen some operators)
+    got = ReferenceEvaluator(model).run(None, _feeds(model, 3))[0]
     assert not np.abs(got - expected).max() < 1e-2  # inf, or NaN, or far off
 
 
@@ -151,8 +155,8 @@ def test_on_cuda_the_sampler_runs_in_cuda_graphs_within_its_bound(name):
 
     generator = OnnxGenerator(SHELF[name], "cuda")
     precision = generator.form.split(",")[0]
-    # The DCGANs' float16 is off by 1-2e-3; stylegan's by about the check's bound (6e-3 on the CPU)
-    assert precision == "fp16" or name == "stylegan"
+    # The DCGANs' float16 is off by 5e-3 at most; stylegan's by more than the check allows (1.6e-2 on an H200)
+    assert precision == ("fp32" if name == "stylegan" else "fp16")
     assert generator.description == f"onnxruntime on cuda ({precision}, cuda graph)"
     bound = CUDA_BOUND[precision]
     portable = onnx.load(SHELF[name])
@@ -186,13 +190,13 @@ def test_on_cuda_float16_that_fails_its_check_falls_back_to_float32_with_a_notic
     from ganzoo_runtime.model import OnnxGenerator
 
     path = tmp_path / "overflow.onnx"
-    onnx.save(tiny_generator(scale=1e6), path)
+    onnx.save(tiny_generator(scale=1e3), path)
     with caplog.at_level(logging.WARNING, logger="ganzoo_runtime"):
         generator = OnnxGenerator(path, "cuda")
     assert generator.description == "onnxruntime on cuda (fp32, cuda graph)"
     assert "fp16 on CUDA differs from the file by" in caplog.text
     z = np.random.default_rng(0).standard_normal((6, 4)).astype(np.float32)
-    assert np.abs(generator.generate(z) - _cpu_reference(path, {"z": z})).max() < 2e-3
+    assert np.abs(generator.generate(z) - _cpu_reference(path, {"z": z})).max() < CUDA_BOUND["fp32"]
 
 
 @needs_cuda
@@ -203,7 +207,7 @@ def test_on_cuda_each_switch_can_be_turned_off():
     plain = OnnxGenerator(SHELF["dcgan"], "cuda", cuda=CudaSettings(float16=False, cuda_graph=False, nhwc=False))
     assert plain.description == "onnxruntime on cuda (fp32)"
     z = np.random.default_rng(1).standard_normal((8, 100)).astype(np.float32)
-    assert np.abs(plain.generate(z) - _cpu_reference(SHELF["dcgan"], {"z": z})).max() < 2e-3
+    assert np.abs(plain.generate(z) - _cpu_reference(SHELF["dcgan"], {"z": z})).max() < CUDA_BOUND["fp32"]
 
 
 @needs_cuda
