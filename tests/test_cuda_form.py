@@ -85,6 +85,7 @@ def test_the_float16_form_of_each_shelf_generator_stays_within_its_bound(name, p
     assert got.dtype == np.float32 and 0 < np.abs(got - expected).max() < bound
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 def test_float16_that_overflows_is_far_off_which_is_what_the_check_catches():
     from onnx.reference import ReferenceEvaluator
 
@@ -136,6 +137,7 @@ def test_bound_buffers_give_what_a_plain_run_gives_and_never_hand_out_their_own_
         feeds = {name: value[::-1].copy() for name, value in _feeds(model, batch).items()}
         np.testing.assert_array_equal(runner.run(feeds, "images"), session.run(["images"], feeds)[0])
         np.testing.assert_array_equal(runner.run(feeds, PIXELS), session.run([PIXELS], feeds)[0])
+    assert len(runner._buffers) == MAX_GRAPHS  # the sizes past MAX_GRAPHS ran in buffers that were not kept
     np.testing.assert_array_equal(got, session.run(["images"], kept)[0])  # not overwritten by later runs
     for name in kept:
         np.testing.assert_array_equal(first[name], kept[name])  # the caller's arrays are not written to

@@ -7,7 +7,8 @@ output it wants out, nothing else. On CUDA each batch size also gets its own
 CUDA graph (onnxruntime's ``gpu_graph_id``): onnxruntime captures the run's
 kernel launches on the first call and replays them as one launch from then
 on, which needs exactly these fixed buffers. Past :data:`MAX_GRAPHS` batch
-sizes (a stream's odd last batch, say) runs go uncaptured.
+sizes, a new size runs uncaptured in buffers that are not kept, so memory
+stays bounded whatever sizes a caller sends.
 """
 
 from __future__ import annotations
@@ -44,7 +45,10 @@ class BoundRunner:
         key = (batch, *sorted(feeds))
         buffers = self._buffers.get(key)
         if buffers is None:
-            buffers = self._buffers[key] = self._bind(feeds, batch)
+            kept = len(self._buffers) < MAX_GRAPHS
+            buffers = self._bind(feeds, batch, captured=kept)
+            if kept:
+                self._buffers[key] = buffers
         else:
             for name, value in feeds.items():
                 buffers.inputs[name].update_inplace(value)
@@ -53,7 +57,7 @@ class BoundRunner:
         # A host buffer is handed out as a view of itself: the next run would overwrite the caller's images
         return result.copy() if self.device == "cpu" else result
 
-    def _bind(self, feeds: dict[str, np.ndarray], batch: int) -> _Buffers:
+    def _bind(self, feeds: dict[str, np.ndarray], batch: int, captured: bool) -> _Buffers:
         binding = self.session.io_binding()
         # On the host an OrtValue wraps the numpy array it is made from: it gets a copy, not the caller's
         inputs = {name: ort.OrtValue.ortvalue_from_numpy(value.copy() if self.device == "cpu" else value,
@@ -69,6 +73,5 @@ class BoundRunner:
             binding.bind_ortvalue_output(name, outputs[name])
         run_options = ort.RunOptions()
         if self.cuda_graphs:  # captured on this first run, replayed from the next; -1: run without a graph
-            graph_id = len(self._buffers) + 1 if len(self._buffers) < MAX_GRAPHS else -1
-            run_options.add_run_config_entry("gpu_graph_id", str(graph_id))
+            run_options.add_run_config_entry("gpu_graph_id", str(len(self._buffers) + 1 if captured else -1))
         return _Buffers(binding, inputs, outputs, run_options)
