@@ -21,10 +21,10 @@ from ganzoo_runtime.metadata import GeneratorInfo
 from ganzoo_runtime.model import OnnxGenerator
 from onnx import numpy_helper
 
-pytestmark = pytest.mark.xdist_group("trained_run")  # module fixtures built once (pyproject: loadgroup)
+pytestmark = pytest.mark.xdist_group("trained_run")  # its session fixtures built once, on one worker (pyproject: loadgroup)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def portable(trained_run, tmp_path_factory):
     """The tiny run's default export: the portable file."""
     path = tmp_path_factory.mktemp("cpu-form") / "g.onnx"

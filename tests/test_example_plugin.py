@@ -21,7 +21,7 @@ def _pip_install(source, site):
     assert result.returncode == 0, result.stderr
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def example_site(tmp_path_factory):
     root = tmp_path_factory.mktemp("example")
     source = root / "example-plugin"

@@ -19,15 +19,15 @@ from ganzoo.training.restore import load_trained_generator
 from ganzoo_runtime.latents import latent_vectors
 from ganzoo_runtime.metadata import KEYS, GeneratorInfo
 
-pytestmark = pytest.mark.xdist_group("trained_run")  # module fixtures built once (pyproject: loadgroup)
+pytestmark = pytest.mark.xdist_group("trained_run")  # its session fixtures built once, on one worker (pyproject: loadgroup)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def trained(trained_run):
     return load_trained_generator(trained_run)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def default_export(trained_run):
     result = run_cli("export", str(trained_run), "--format", "onnx")
     assert result.returncode == 0, result.stderr

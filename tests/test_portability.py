@@ -23,7 +23,7 @@ from onnx.reference import ReferenceEvaluator
 
 from ganzoo_runtime.latents import latent_vectors
 
-pytestmark = pytest.mark.xdist_group("portability")  # module fixtures built once (pyproject: loadgroup)
+pytestmark = pytest.mark.xdist_group("portability")  # its session fixtures built once, on one worker (pyproject: loadgroup)
 
 BATCHES = (1, 4, 8, 64)
 VARIANTS = {"fp32": (), "fp16": ("--precision", "fp16"), "nchw": ("--layout", "nchw"),
@@ -51,7 +51,7 @@ print(json.dumps({"version": cv2.__version__}))
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def variants(tmp_path_factory, tiny_npz_module):
     """Every variant of a small dcgan (width 4, latent 8), exported by the CLI."""
     root = tmp_path_factory.mktemp("portable")
@@ -67,7 +67,7 @@ def variants(tmp_path_factory, tiny_npz_module):
     return files
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def tiny_npz_module(tmp_path_factory):
     from conftest import REPO
     path = tmp_path_factory.mktemp("data") / "tiny.npz"

@@ -15,10 +15,10 @@ from PIL import Image
 from conftest import REPO, run_cli
 from ganzoo_runtime.providers import nvidia_gpu_count
 
-pytestmark = pytest.mark.xdist_group("trained_run")  # module fixtures built once (pyproject: loadgroup)
+pytestmark = pytest.mark.xdist_group("trained_run")  # its session fixtures built once, on one worker (pyproject: loadgroup)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def onnx_file(trained_run):
     result = run_cli("export", str(trained_run))
     assert result.returncode == 0, result.stderr

@@ -32,7 +32,7 @@ def truncating_generator():
     return keras.Model([z, psi], layers.Reshape(SPEC.shape)(x))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def truncating_file(tmp_path_factory):
     from ganzoo.exporting.onnx_export import export_onnx
 
