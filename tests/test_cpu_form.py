@@ -21,7 +21,7 @@ from ganzoo_runtime.metadata import GeneratorInfo
 from ganzoo_runtime.model import OnnxGenerator
 from onnx import numpy_helper
 
-pytestmark = pytest.mark.xdist_group("trained_run")  # its session fixtures built once, on one worker (pyproject: loadgroup)
+pytestmark = pytest.mark.xdist_group("trained_run")  # fixtures built once, on one worker (loadgroup)
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from ganzoo.training.restore import load_trained_generator
 from ganzoo_runtime.latents import latent_vectors
 from ganzoo_runtime.metadata import KEYS, GeneratorInfo
 
-pytestmark = pytest.mark.xdist_group("trained_run")  # its session fixtures built once, on one worker (pyproject: loadgroup)
+pytestmark = pytest.mark.xdist_group("trained_run")  # fixtures built once, on one worker (loadgroup)
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from onnx.reference import ReferenceEvaluator
 
 from ganzoo_runtime.latents import latent_vectors
 
-pytestmark = pytest.mark.xdist_group("portability")  # its session fixtures built once, on one worker (pyproject: loadgroup)
+pytestmark = pytest.mark.xdist_group("portability")  # fixtures built once, on one worker (loadgroup)
 
 BATCHES = (1, 4, 8, 64)
 VARIANTS = {"fp32": (), "fp16": ("--precision", "fp16"), "nchw": ("--layout", "nchw"),

@@ -15,7 +15,7 @@ from PIL import Image
 from conftest import REPO, run_cli
 from ganzoo_runtime.providers import nvidia_gpu_count
 
-pytestmark = pytest.mark.xdist_group("trained_run")  # its session fixtures built once, on one worker (pyproject: loadgroup)
+pytestmark = pytest.mark.xdist_group("trained_run")  # fixtures built once, on one worker (loadgroup)
 
 
 @pytest.fixture(scope="session")
