@@ -56,8 +56,8 @@ class OnnxGenerator:
                 form = cuda_form(data, self.info, cuda or CudaSettings())
             except Exception as error:  # noqa: BLE001 - onnxruntime's own types, from the file's own graph
                 raise UserError(f"{path} does not run on CUDA: {_reason(error)}") from None
-            self.session, self._runner, self._pixels, self.form = form.session, form.runner, form.pixels, \
-                form.description
+            self.session, self.form = form.session, form.description
+            self._runner, self._pixels = form.runner, form.pixels
         self._input_names = [i.name for i in self.session.get_inputs()]
         self._output_name = self.session.get_outputs()[0].name
         # An input with a default is an "overridable initializer" to onnxruntime, not one of get_inputs()
@@ -75,8 +75,7 @@ class OnnxGenerator:
             raise no_truncation_input(self.path.name)
         return functools.partial(self.generate, truncation=truncation)
 
-    def pixel_sampler(self, truncation: Optional[float] = None) -> Callable[[np.ndarray, Optional[np.ndarray]],
-                                                                            np.ndarray]:
+    def pixel_sampler(self, truncation: Optional[float] = None) -> Callable[..., np.ndarray]:
         """``pixels`` with the truncation psi fixed, refused like ``sampler``'s."""
         self.sampler(truncation)
         return functools.partial(self.pixels, truncation=truncation)
