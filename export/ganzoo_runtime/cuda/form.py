@@ -5,11 +5,12 @@ H200 (docs/export.md):
 
 * float16 compute (ganzoo_runtime.cuda.float16), kept only if its images are
   within :data:`TOLERANCE` of the portable graph on onnxruntime's CPU
-  kernels; else float32, where cuDNN may still use TF32 tensor cores;
+  kernels; else true float32 (no TF32, cuDNN's default algorithms: see
+  :data:`SEARCH`);
 * a ``pixels`` output (ganzoo_runtime.cuda.pixels): uint8 images made on the
   GPU for callers that want pictures;
-* cuDNN's channels-last convolutions (``prefer_nhwc``) and an exhaustive
-  search for the fastest convolution algorithm of each shape;
+* cuDNN's channels-last convolutions (``prefer_nhwc``) and, in float16, an
+  exhaustive search for the fastest convolution algorithm of each shape;
 * inputs and outputs bound to GPU buffers, with a CUDA graph per batch size
   (ganzoo_runtime.cuda.bound); a graph that onnxruntime cannot capture (some
   operator runs on the CPU) means running without one.
