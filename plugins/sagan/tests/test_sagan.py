@@ -54,8 +54,8 @@ def test_without_labels_the_models_are_unconditional():
     assert not [layer for layer in generator.layers if isinstance(layer, keras.layers.Embedding)]
 
 
-# Slow (93 s on 2 cores, the suite's longest): sngan's and stylegan's tests run the same shared loop mirrored in
-# bfloat16 with EMA, and the kit (test_sagan_keeps_the_contract) trains, exports and checks sagan's labels
+# Slow (93 s on 2 cores, the suite's longest): the core suite runs the shared loop mirrored, in mixed precision and
+# with EMA, and the kit (test_sagan_keeps_the_contract) trains, exports and checks sagan's labels
 @pytest.mark.slow
 def test_trains_conditional_mirrored_in_bfloat16_with_ema_then_samples_a_label(tmp_path):
     data = _tiny_mnist(tmp_path / "d.npz")

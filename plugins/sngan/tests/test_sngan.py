@@ -36,8 +36,8 @@ def test_sngan_keeps_the_contract(ganzoo_conformance):
     ganzoo_conformance.architecture("sngan", specs=KIT_SPECS)
 
 
-# Slow (55 s on 2 cores): stylegan's test runs the shared loop mirrored in bfloat16 with EMA in the default suite,
-# and the kit (test_sngan_keeps_the_contract) trains, exports and checks sngan
+# Slow (55 s on 2 cores): the core suite runs the shared loop mirrored, in mixed precision and with EMA, and the kit
+# (test_sngan_keeps_the_contract) trains, exports and checks sngan
 @pytest.mark.slow
 def test_trains_mirrored_in_bfloat16_with_ema_then_exports_and_samples(tmp_path):
     data = _tiny_mnist(tmp_path / "d.npz")

@@ -38,6 +38,9 @@ def test_stylegan_keeps_the_contract(ganzoo_conformance):
     ganzoo_conformance.architecture("stylegan", specs=KIT_SPECS)  # includes: truncation 0 gives the average image
 
 
+# Slow (45 s on 2 cores): the core suite runs the shared loop mirrored, in mixed precision and with EMA, and the
+# kit (test_stylegan_keeps_the_contract) trains and exports stylegan, whose export checks psi 0.5 against Keras
+@pytest.mark.slow
 def test_trains_mirrored_in_bfloat16_with_ema_then_samples_truncated(tmp_path):
     data = _tiny_mnist(tmp_path / "d.npz")
     run = tmp_path / "run"
