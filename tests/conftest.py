@@ -112,3 +112,13 @@ def trained_run(tmp_path_factory) -> Path:
                      "--latent-dim", "8", "--run-dir", str(run))
     assert result.returncode == 0, result.stderr
     return run
+
+
+@pytest.fixture(scope="session")
+def trained_onnx(trained_run) -> Path:
+    """The tiny run's default export, ``RUN/generator.onnx`` (tests that export it themselves may write it too)."""
+    path = trained_run / "generator.onnx"
+    if not path.exists():
+        result = run_cli("export", str(trained_run))
+        assert result.returncode == 0, result.stderr
+    return path

@@ -98,29 +98,29 @@ def test_eval_of_an_onnx_file_without_tensorflow(trained_run, tmp_path):
     assert len(report["coverage"]) == 10 and abs(sum(report["coverage"]) - 1) < 1e-9
 
 
-def test_eval_of_a_run_matches_its_onnx_export(trained_run):
-    onnx_report = run_cli("eval", str(trained_run / "generator.onnx"), "-d", "mnist-5k", "-n", "200", "--json")
+def test_eval_of_a_run_matches_its_onnx_export(trained_run, trained_onnx):
+    onnx_report = run_cli("eval", str(trained_onnx), "-d", "mnist-5k", "-n", "200", "--json")
     keras_report = run_cli("eval", str(trained_run), "-d", "mnist-5k", "-n", "200", "--json")
     assert onnx_report.returncode == keras_report.returncode == 0, keras_report.stderr
     a, b = json.loads(onnx_report.stdout), json.loads(keras_report.stdout)
     assert a["fid"] == pytest.approx(b["fid"], rel=1e-3) and a["precision"] == pytest.approx(b["precision"], abs=0.01)
 
 
-def test_eval_table_and_small_n(trained_run):
-    result = run_cli("eval", str(trained_run / "generator.onnx"), "-d", "mnist-5k", "-n", "50")
+def test_eval_table_and_small_n(trained_onnx):
+    result = run_cli("eval", str(trained_onnx), "-d", "mnist-5k", "-n", "50")
     assert result.returncode == 0, result.stderr
     assert "FID is undefined for 50 samples" in result.stderr
     assert "undefined" in result.stdout and "KID" in result.stdout and "real vs real" in result.stdout
-    as_json = run_cli("eval", str(trained_run / "generator.onnx"), "-d", "mnist-5k", "-n", "50", "--json")
+    as_json = run_cli("eval", str(trained_onnx), "-d", "mnist-5k", "-n", "50", "--json")
     assert json.loads(as_json.stdout)["fid"] is None and json.loads(as_json.stdout)["kid"] is not None
 
 
-def test_eval_bad_inputs(trained_run, tmp_path):
+def test_eval_bad_inputs(trained_onnx, tmp_path):
     np.savez(tmp_path / "big.npz", x=np.zeros((10, 32, 32), np.uint8))
     for args, message in (
             (["-d", "imagenet"], "unknown dataset 'imagenet'"),
             (["-d", f"npz:{tmp_path / 'big.npz'}"], "makes 28x28x1 images but dataset"),
             (["-n", "0"], "Invalid value for '-n'")):
-        result = run_cli("eval", str(trained_run / "generator.onnx"), *args)
+        result = run_cli("eval", str(trained_onnx), *args)
         assert result.returncode == 2 and message in result.stderr, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
