@@ -70,7 +70,8 @@ def _wait_for(condition, process, timeout=240):
         time.sleep(0.05)
 
 
-def test_resume_after_sigkill_matches_an_uninterrupted_run(tiny_npz, tmp_path):
+def test_resume_after_sigkill_matches_an_uninterrupted_run(tiny_npz, tmp_path, cli):
+    """Killed in a subprocess; the resumed and the uninterrupted runs train in this process (seconds cheaper)."""
     killed, whole = tmp_path / "killed", tmp_path / "whole"
     process = _start(tiny_npz, killed, epochs=40)
     _wait_for(lambda: _checkpoint_steps(killed) and _checkpoint_steps(killed)[-1] >= 4, process)
@@ -79,15 +80,15 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(tiny_npz, tmp_path):
     steps_at_kill = _checkpoint_steps(killed)[-1]
     assert steps_at_kill < 80, "the run finished before it could be killed"
 
-    resumed = run_cli("train", "--resume", "--run-dir", str(killed), "--epochs", "6")
-    assert resumed.returncode == 0, resumed.stderr
-    assert f"from ckpt-{steps_at_kill:08d}.npz (step {steps_at_kill}" in resumed.stderr
+    code, _, resumed = cli("train", "--resume", "--run-dir", killed, "--epochs", "6")
+    assert code == 0, resumed
+    assert f"from ckpt-{steps_at_kill:08d}.npz (step {steps_at_kill}" in resumed
     assert [r["epoch"] for r in _metrics(killed)] == [str(e) for e in range(1, 7)]
     assert _checkpoint_steps(killed)[-1] == 12
 
-    uninterrupted = run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "6", *TINY,
-                            "--run-dir", str(whole))
-    assert uninterrupted.returncode == 0, uninterrupted.stderr
+    code, _, uninterrupted = cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "6", *TINY,
+                                 "--run-dir", whole)
+    assert code == 0, uninterrupted
     # Same data order, RNG and optimizer state: the same weights.
     with np.load(killed / "checkpoints" / "ckpt-00000012.npz") as a, \
             np.load(whole / "checkpoints" / "ckpt-00000012.npz") as b:
@@ -97,7 +98,7 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(tiny_npz, tmp_path):
                 np.testing.assert_allclose(a[key], b[key], rtol=1e-5, atol=1e-6, err_msg=key)
 
 
-def test_ctrl_c_saves_a_checkpoint_and_resume_continues_mid_epoch(tiny_npz, tmp_path):
+def test_ctrl_c_saves_a_checkpoint_and_resume_continues_mid_epoch(tiny_npz, tmp_path, cli):
     run, whole = tmp_path / "run", tmp_path / "whole"
     eight_steps = ("--batch-size", "8")  # 8 steps per epoch: Ctrl-C most likely lands mid-epoch
     process = _start(tiny_npz, run, epochs=200, extra=eight_steps)
@@ -108,14 +109,14 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_continues_mid_epoch(tiny_npz, tmp_
     assert "checkpoint saved" in stderr and f"--run-dir {run}" in stderr
     step = _checkpoint_steps(run)[-1]
     epochs_done = len(_metrics(run))
-    resumed = run_cli("train", "--resume", "--run-dir", str(run), "--epochs", str(epochs_done + 2))
-    assert resumed.returncode == 0, resumed.stderr
-    assert f"(step {step}," in resumed.stderr
+    code, _, resumed = cli("train", "--resume", "--run-dir", run, "--epochs", epochs_done + 2)
+    assert code == 0, resumed
+    assert f"(step {step}," in resumed
     assert _checkpoint_steps(run)[-1] == (epochs_done + 2) * 8
     # The interrupted epoch's row covers all of its steps, as if it had never been cut short.
-    uninterrupted = run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", str(epochs_done + 2),
-                            *TINY, *eight_steps, "--run-dir", str(whole))
-    assert uninterrupted.returncode == 0, uninterrupted.stderr
+    code, _, uninterrupted = cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", epochs_done + 2,
+                                 *TINY, *eight_steps, "--run-dir", whole)
+    assert code == 0, uninterrupted
     got, expected = _metrics(run), _metrics(whole)
     assert [int(r["epoch"]) for r in got] == list(range(1, epochs_done + 3))
     for a, b in zip(got, expected):
