@@ -411,7 +411,8 @@ def cases() -> list[Case]:
     for opt, value in (("--epochs", "0"), ("--batch-size", "0"), ("--batch-size", "x"), ("--lr", "-1"),
                        ("--lr", "nan"), ("--beta-1", "1"), ("--beta-2", "-0.1"), ("--latent-dim", "0"),
                        ("--image-size", "0"), ("--channels", "2"), ("--seed", "-1"), ("--ema", "1.5"),
-                       ("--r1", "-1"), ("--precision", "float8"), ("--strategy", "tpu"), ("--eval-every", "0")):
+                       ("--r1", "-1"), ("--mode-seeking", "inf"), ("--precision", "float8"), ("--strategy", "tpu"),
+                       ("--eval-every", "0")):
         add(f"train {opt} {value}", [*train, "mnist-5k", opt, value, *new_run])
     add("train lr inf", [*train, "mnist-5k", "--lr", "inf", *new_run], expect=2)
     add("train unknown architecture", ["train", "nope", "--dataset", "mnist-5k", *new_run], says="unknown architecture")

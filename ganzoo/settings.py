@@ -92,6 +92,9 @@ SETTINGS = (
     Setting("ema", FiniteFloatRange(min=0, max=1, min_open=True, max_open=True), "Keep an exponential moving "
             "average of the generator's weights (e.g. 0.999); samples, export and evaluation then use it unless "
             "given --no-ema.", 0.0, metavar="DECAY"),
+    Setting("mode_seeking", FiniteFloatRange(min=0), "Add WEIGHT times MSGAN's mode-seeking term to the generator's "
+            "loss: 1 / (image distance / latent distance) over same-label pairs of each batch, for a generator "
+            "that ignores z (default off).", 0.0, metavar="WEIGHT"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 RESUMABLE_CHANGES = tuple(s.name for s in SETTINGS if s.resumable)
@@ -130,6 +133,7 @@ class TrainConfig:
     jit: bool = False  # XLA-compile the training step
     ema: float = 0.0  # decay of the generator weights' moving average (0: off)
     augment: tuple[str, ...] = ()  # DiffAugment policies (empty: off)
+    mode_seeking: float = 0.0  # weight of the generator's mode-seeking term (0: off)
     hparams: dict[str, Any] = field(default_factory=dict)  # every hyperparameter of the architecture(s)
     plugins: dict[str, str] = field(default_factory=dict)  # "group:name" -> "distribution version"
     ganzoo_version: str = ""

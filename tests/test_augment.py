@@ -75,15 +75,20 @@ def test_every_policy_is_differentiable_and_repeatable():
     np.testing.assert_array_equal(np.asarray(y), np.asarray(again))
 
 
-def test_augment_is_recorded_trains_and_may_not_change_on_resume(tiny_npz, tmp_path, cli):
+def test_augment_and_mode_seeking_are_recorded_train_and_may_not_change_on_resume(tiny_npz, tmp_path, cli):
+    """One tiny run for both of the loop's small-data options (tests/test_mode_seeking.py tests the term)."""
     run = tmp_path / "run"
     trained = run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", "--batch-size", "32",
-                      "--latent-dim", "8", "-o", "width=8", "--augment", "cutout,translation", "--run-dir", str(run))
+                      "--latent-dim", "8", "-o", "width=8", "--augment", "cutout,translation", "--mode-seeking", "0.5",
+                      "--run-dir", str(run))
     assert trained.returncode == 0, trained.stderr
-    assert "DiffAugment translation,cutout" in trained.stderr
-    assert json.loads((run / "config.json").read_text())["augment"] == ["translation", "cutout"]
+    assert "DiffAugment translation,cutout" in trained.stderr and "mode seeking 0.5" in trained.stderr
+    config = json.loads((run / "config.json").read_text())
+    assert config["augment"] == ["translation", "cutout"] and config["mode_seeking"] == 0.5
     code, _, err = cli("train", "--resume", "--run-dir", run, "--augment", "color")
     assert code == 2 and "augment: run has ('translation', 'cutout'), command line says ('color',)" in err
+    code, _, err = cli("train", "--resume", "--run-dir", run, "--mode-seeking", "1")
+    assert code == 2 and "mode_seeking: run has 0.5, command line says 1.0" in err
     code, _, err = cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--augment", "flip", "--run-dir",
                        tmp_path / "bad")
     assert code == 2 and "unknown augmentation policy flip (valid: color, translation, cutout" in err

@@ -67,7 +67,8 @@ def train_command(architecture, run_dir, resume, recipe, **given) -> None:
         click.echo(f"training {config.generator}/{config.discriminator} with loss {config.loss}: "
                    f"{config.epochs} epochs, batch {config.batch_size}, Adam lr {config.lr:g} "
                    f"(beta_1 {config.beta_1:g}, beta_2 {config.beta_2:g}), latent {config.latent_dim}, "
-                   f"seed {config.seed}" + (f", R1 {config.r1:g}" if config.r1 else ""), err=True)
+                   f"seed {config.seed}" + (f", R1 {config.r1:g}" if config.r1 else "")
+                   + (f", mode seeking {config.mode_seeking:g}" if config.mode_seeking else ""), err=True)
         if config.hparams:
             click.echo("hyperparameters: " + ", ".join(f"{k}={v}" for k, v in sorted(config.hparams.items())),
                        err=True)

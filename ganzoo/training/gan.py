@@ -10,7 +10,9 @@ one device would see for the same global batch. Under a mixed-precision policy
 the generator's images and the discriminator's logits are cast to float32
 before any loss, and a ``LossScaleOptimizer`` gets its scaled loss. With
 DiffAugment policies (``augment``, ganzoo.training.augment) every image the
-discriminator sees, real and generated, is augmented first.
+discriminator sees, real and generated, is augmented first. With a
+mode-seeking weight the generator's loss adds that multiple of
+ganzoo.training.mode_seeking's term, on its images before augmentation.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ganzoo.generator_inputs import generator_inputs
 from ganzoo.interfaces import Loss, LossContext
 from ganzoo.training.augment import augment
 from ganzoo.training.ema import GeneratorEMA
+from ganzoo.training.mode_seeking import mode_seeking_term
 
 
 class GAN(keras.Model):
@@ -29,9 +32,10 @@ class GAN(keras.Model):
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, loss: Loss, latent_dim: int,
                  seed: int, r1_gamma: float = 0.0, ema: GeneratorEMA | None = None, conditional: bool = False,
-                 augment: tuple[str, ...] = (), **kwargs):
+                 augment: tuple[str, ...] = (), mode_seeking: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.augment_policies = augment  # DiffAugment policies for every image the discriminator sees
+        self.mode_seeking = mode_seeking  # weight of the generator's mode-seeking term (0: off)
         self.conditional = conditional  # whether the models take class labels (from the architecture's record)
         self.r1_gamma = r1_gamma
         self.generator = generator
@@ -103,12 +107,14 @@ class GAN(keras.Model):
         every_replica = tf.random.stateless_normal((batch * replicas, self.latent_dim), seed=seed)
         return every_replica[batch * index: batch * (index + 1)]
 
-    def _generate(self, real_images, labels, draw: int = 0):
+    def _generate(self, real_images, labels, draw: int = 0, seeking: bool = True):
         """Fake images (float32) for a batch, as the discriminator sees them (augmented, if asked): fresh
-        latents, and the real batch's labels for a conditional model."""
+        latents, and the real batch's labels for a conditional model. Also the weighted mode-seeking term
+        on them, for the generator's loss (0 when off or not ``seeking``)."""
         z = self._latents(tf.shape(real_images)[0], draw)
-        return self._augment(tf.cast(self.generator(generator_inputs(self.generator, z, labels), training=True),
-                                     tf.float32))
+        images = tf.cast(self.generator(generator_inputs(self.generator, z, labels), training=True), tf.float32)
+        term = self.mode_seeking * mode_seeking_term(images, z, labels) if seeking and self.mode_seeking else 0.0
+        return self._augment(images), term
 
     def _augment(self, images):
         return augment(images, self.augment_policies, self.loss_seed) if self.augment_policies else images
@@ -135,19 +141,19 @@ class GAN(keras.Model):
 
     def _simultaneous_step(self, real_images, labels):
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake_images = self._generate(real_images, labels)
+            fake_images, seeking = self._generate(real_images, labels)
             real_logits, r1 = self._real_logits_and_r1(real_images, labels)
             fake_logits = self._judge(fake_images, labels)
             ctx = self._context(real_images, fake_images, real_logits, fake_logits, labels)
             d_loss = self.gan_loss.discriminator_loss(ctx) + r1
-            g_loss = self.gan_loss.generator_loss(ctx)
+            g_loss = self.gan_loss.generator_loss(ctx) + seeking
             d_target, g_target = _target(self.d_optimizer, d_loss), _target(self.g_optimizer, g_loss)
         _apply(self.d_optimizer, d_tape, d_target, self.discriminator)
         _apply(self.g_optimizer, g_tape, g_target, self.generator)
         return d_loss, g_loss
 
     def _discriminator_step(self, real_images, labels, draw: int):
-        fake_images = self._generate(real_images, labels, draw)
+        fake_images, _ = self._generate(real_images, labels, draw, seeking=False)
         with tf.GradientTape() as tape:
             real_logits, r1 = self._real_logits_and_r1(real_images, labels)
             fake_logits = self._judge(fake_images, labels)
@@ -159,10 +165,10 @@ class GAN(keras.Model):
 
     def _generator_step(self, real_images, labels, draw: int):
         with tf.GradientTape() as tape:
-            fake_images = self._generate(real_images, labels, draw)
+            fake_images, seeking = self._generate(real_images, labels, draw)
             fake_logits = self._judge(fake_images, labels)
             g_loss = self.gan_loss.generator_loss(
-                self._context(real_images, fake_images, None, fake_logits, labels))
+                self._context(real_images, fake_images, None, fake_logits, labels)) + seeking
             target = _target(self.g_optimizer, g_loss)
         _apply(self.g_optimizer, tape, target, self.generator)
         return g_loss

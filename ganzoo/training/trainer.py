@@ -413,7 +413,8 @@ def _build_gan(plan: TrainPlan, strategy):
             copy = models.build_generator(pair.generator, spec, config.latent_dim, config.hparams, plan.conditional)
             ema = GeneratorEMA(copy, generator, config.ema)
         gan = GAN(generator, discriminator, plan.plugins.loss, config.latent_dim, config.seed, r1_gamma=config.r1,
-                  ema=ema, conditional=plan.conditional, augment=config.augment)
+                  ema=ema, conditional=plan.conditional, augment=config.augment,
+                  mode_seeking=config.mode_seeking)
         adam = [keras.optimizers.Adam(config.lr, beta_1=config.beta_1, beta_2=config.beta_2) for _ in range(2)]
         gan.compile(d_optimizer=precision.optimizer_for(config.precision, adam[0]),
                     g_optimizer=precision.optimizer_for(config.precision, adam[1]), jit_compile=config.jit)
