@@ -75,7 +75,8 @@ def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = NEIGHBOURS) ->
 
 def _inside(points: np.ndarray, manifold: np.ndarray, k: int, block: int = 1000) -> float:
     """Share of ``points`` within the k-NN radius of some ``manifold`` point (in blocks, to bound memory)."""
-    radii = np.concatenate([np.sort(_distances(manifold[i:i + block], manifold), axis=1)[:, k]  # [:, 0] is itself
+    # the (k+1)-th smallest distance (the smallest is the point itself); a partition finds it without a full sort
+    radii = np.concatenate([np.partition(_distances(manifold[i:i + block], manifold), k, axis=1)[:, k]
                             for i in range(0, len(manifold), block)])
     inside = [(_distances(points[i:i + block], manifold) <= radii[None, :]).any(axis=1)
               for i in range(0, len(points), block)]

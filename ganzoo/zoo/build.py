@@ -34,12 +34,17 @@ def evaluate_file(model: Path, dataset: str, n: int) -> dict:
     """`ganzoo eval`'s JSON report for an ONNX file (numpy + onnxruntime only)."""
     from ganzoo.datasets import as_arrays, open_dataset
     from ganzoo.metrics.evaluate import evaluate
+
+    return evaluate(sample_file(model, n), as_arrays(open_dataset(dataset)).images, dataset, SEED).to_json()
+
+
+def sample_file(model: Path, n: int):
+    """The n images a card's metrics are computed on: class-balanced where the file takes labels, seed SEED."""
     from ganzoo_runtime.model import OnnxGenerator
     from ganzoo_runtime.sampling import balanced_images
 
     generator = OnnxGenerator(model, "cpu")
-    images = balanced_images(generator.generate, generator.info, n, SEED, 250)
-    return evaluate(images, as_arrays(open_dataset(dataset)).images, dataset, SEED).to_json()
+    return balanced_images(generator.generate, generator.info, n, SEED, 250)
 
 
 def _cpu() -> str:
