@@ -33,6 +33,7 @@ def test_unknown_recipe_is_a_one_line_error(cli):
 def test_recipes_command_lists_them():
     result = run_cli("recipes")
     assert result.returncode == 0 and "dcgan-mnist-article@1" in result.stdout and "batch 256" in result.stdout
+    assert "seed 0, EMA 0.995, R1 0.1, mode seeking 0.3, augment translation,cutout" in result.stdout  # what shapes it
 
 
 def test_a_recipe_round_trips_into_config_json_and_the_command_line_wins(tiny_npz, tmp_path):

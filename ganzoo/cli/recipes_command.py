@@ -22,7 +22,8 @@ def recipes_command() -> None:
         shown = [f"{t.get('generator')}/{t.get('discriminator')}"]
         shown += [f"{label} {t[key]:g}" if isinstance(t[key], float) else f"{label} {t[key]}".strip()
                   for key, label in (("loss", "loss"), ("dataset", ""), ("epochs", "epochs"), ("batch_size", "batch"),
-                                     ("lr", "lr"), ("beta_1", "beta_1"), ("seed", "seed")) if key in t]
+                                     ("lr", "lr"), ("beta_1", "beta_1"), ("seed", "seed"), ("ema", "EMA"),
+                                     ("r1", "R1"), ("mode_seeking", "mode seeking")) if key in t]
         shown += [f"augment {','.join(t['augment'])}"] if t.get("augment") else []
         shown += [f"{k}={v}" for k, v in sorted(recipe.hparams.items())]
         click.echo(f"{'':<31}" + ", ".join(shown))
