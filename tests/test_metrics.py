@@ -82,6 +82,29 @@ def test_noise_scores_far_worse_than_real_images_on_every_metric(mnist):
     assert max(bad.coverage) > 0.5 > max(good.coverage)
 
 
+def test_label_agreement_is_the_share_classified_as_the_label_asked_for(mnist):
+    real, reference = mnist.images[:1000:2], mnist.images[1:1000:2]  # small sets: KID and the floor come too
+    labels, reference_labels = mnist.labels[:1000:2], mnist.labels[1:1000:2]
+    right = evaluate(real, reference, "mnist-5k", 0, labels, reference_labels)
+    wrong = evaluate(real, reference, "mnist-5k", 0, (labels + 1) % 10, reference_labels)
+    assert right.metrics.label_agreement > 0.97 and right.floor.label_agreement > 0.97
+    assert wrong.metrics.label_agreement < 0.05 and not wrong.notes
+    assert evaluate(real, reference, "mnist-5k", 0).metrics.label_agreement is None  # no labels, no figure
+
+
+def test_label_agreement_is_left_out_where_the_classifier_does_not_know_the_labels(mnist):
+    # a labelled dataset of 28x28x1 images whose classes are not MNIST's digits (Fashion-MNIST, say)
+    real, reference, labels = mnist.images[:1000:2], mnist.images[1:1000:2], mnist.labels[:1000:2]
+    foreign = (mnist.labels[1:1000:2] * 3 + 1) % 10
+    report = evaluate(real, reference, "foreign", 0, labels, foreign)
+    assert report.metrics.label_agreement is None and report.floor.label_agreement < 0.2
+    assert report.notes == ("label agreement is left out: the classifier's classes are not foreign's labels (it "
+                            f"agrees with {report.floor.label_agreement:.0%} of them)",)
+    assert "it has none" not in report.notes[0]
+    unlabelled = evaluate(real, reference, "unlabelled", 0, labels)
+    assert unlabelled.metrics.label_agreement is None and unlabelled.notes[0].endswith("unlabelled's labels")
+
+
 def test_eval_of_an_onnx_file_without_tensorflow(trained_run, tmp_path):
     assert run_cli("export", str(trained_run)).returncode == 0
     code = ("import sys, json; from ganzoo.cli.main import main; "
@@ -91,8 +114,9 @@ def test_eval_of_an_onnx_file_without_tensorflow(trained_run, tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert set(report) == {"fid", "kid", "kid_std", "classifier_score", "precision", "recall", "coverage", "floor",
-                           "n", "reference", "seed"}
+    assert set(report) == {"fid", "kid", "kid_std", "classifier_score", "precision", "recall", "coverage",
+                           "label_agreement", "floor", "n", "reference", "seed"}
+    assert report["label_agreement"] is None and report["floor"]["label_agreement"] > 0.97  # unconditional
     assert report["n"] == 300 and report["reference"] == {"dataset": "mnist-5k", "count": 5000} and report["seed"] == 0
     assert report["fid"] > 5 * report["floor"]["fid"]  # a 4-step generator is far from real digits
     assert len(report["coverage"]) == 10 and abs(sum(report["coverage"]) - 1) < 1e-9
@@ -107,12 +131,17 @@ def test_eval_of_a_run_matches_its_onnx_export(trained_run, trained_onnx):
 
 
 def test_eval_table_and_small_n(trained_onnx):
-    result = run_cli("eval", str(trained_onnx), "-d", "mnist-5k", "-n", "50")
+    # the table of a conditional file (the shelf's), the JSON of an unconditional one (the suite's)
+    result = run_cli("eval", "zoo:cdcgan-mnist-augment", "-d", "mnist-5k", "-n", "50")
     assert result.returncode == 0, result.stderr
     assert "FID is undefined for 50 samples" in result.stderr
     assert "undefined" in result.stdout and "KID" in result.stdout and "real vs real" in result.stdout
-    as_json = run_cli("eval", str(trained_onnx), "-d", "mnist-5k", "-n", "50", "--json")
-    assert json.loads(as_json.stdout)["fid"] is None and json.loads(as_json.stdout)["kid"] is not None
+    row = next(line for line in result.stdout.splitlines() if line.startswith("label agreement"))
+    generated, floor = map(float, row.split()[-2:])
+    assert generated > 0.8 and floor > 0.97  # the shelf's best conditional entry draws the digit asked for
+    report = json.loads(run_cli("eval", str(trained_onnx), "-d", "mnist-5k", "-n", "50", "--json").stdout)
+    assert report["fid"] is None and report["kid"] is not None
+    assert report["label_agreement"] is None  # an unconditional generator has no label to agree with
 
 
 def test_eval_bad_inputs(trained_onnx, tmp_path):

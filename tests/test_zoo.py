@@ -14,7 +14,7 @@ import pytest
 from conftest import REPO, make_distribution, pythonpath_with, run_cli
 from ganzoo.datasets import as_arrays, open_dataset
 from ganzoo.metrics.evaluate import Evaluator
-from ganzoo.metrics.measures import frechet_distance
+from ganzoo.metrics.measures import frechet_distance, label_agreement
 from ganzoo.zoo import page
 from ganzoo.zoo.build import QUICK_N, SEED, sample_file
 from ganzoo.zoo.shelf import ShelfEntry, by_fid, shelf
@@ -59,8 +59,15 @@ def test_entry_matches_its_card(name, tmp_path):
     for key in ("fid", "kid", "kid_std", "classifier_score", "precision", "recall", "coverage", "floor", "n"):
         assert key in card["metrics"]
     reference = _reference(card["settings"]["dataset"])
-    fid = frechet_distance(reference.real_features, reference.network(sample_file(entry.model, QUICK_N))[0])
-    assert fid == pytest.approx(card["quick_eval"]["fid"], rel=1e-3, abs=0.05)
+    images, labels = sample_file(entry.model, QUICK_N)
+    features, probabilities = reference.network(images)
+    assert frechet_distance(reference.real_features, features) == pytest.approx(card["quick_eval"]["fid"], rel=1e-3,
+                                                                                abs=0.05)
+    # a conditional entry's label steers it as far as its card says; an unconditional one has no such figure
+    if labels is None:
+        assert card["quick_eval"]["label_agreement"] is None and card["metrics"]["label_agreement"] is None
+    else:
+        assert label_agreement(probabilities, labels) == pytest.approx(card["quick_eval"]["label_agreement"], abs=1e-3)
 
 
 @functools.cache

@@ -29,7 +29,8 @@ MAX_SAMPLES = 200_000
 @ema_option
 @cache_option
 def eval_command(source, dataset, n, seed, batch_size, device, as_json, ema, cache) -> None:
-    """Score a generator: FID, KID, classifier score, precision/recall, class coverage, and the real-vs-real floor.
+    """Score a generator: FID, KID, classifier score, precision/recall, class coverage, and the real-vs-real floor;
+    for a conditional generator also label agreement, the share of images classified as the label they were made for.
 
     Features come from a small MNIST classifier shipped with ganzoo (docs/metrics.md), so the
     images must be 28x28x1. An .onnx file is evaluated without TensorFlow.
@@ -37,7 +38,7 @@ def eval_command(source, dataset, n, seed, batch_size, device, as_json, ema, cac
     from ganzoo.datasets import as_arrays, open_dataset
     from ganzoo.generator_source import open_generator
     from ganzoo.metrics.evaluate import evaluate
-    from ganzoo_runtime.sampling import balanced_images
+    from ganzoo_runtime.sampling import balanced_images, labels_for
 
     generator = open_generator(source, device, ema, cache)
     reference = as_arrays(open_dataset(dataset))
@@ -48,7 +49,7 @@ def eval_command(source, dataset, n, seed, batch_size, device, as_json, ema, cac
     click.echo(f"generating {n} images ({generator.description}) and scoring them against {dataset} …", err=True)
     images = balanced_images(generator.generate, info, n, seed, batch_size, generator.pixels)
     try:
-        report = evaluate(images, reference.images, dataset, seed)
+        report = evaluate(images, reference.images, dataset, seed, labels_for(None, n, info), reference.labels)
     except ValueError as error:
         raise UserError(str(error)) from None
     for note in report.notes:
@@ -74,6 +75,8 @@ def format_table(report) -> str:
             ("recall", fmt(report.metrics.recall), fmt(report.floor.recall)),
             ("classes with >= 5% of samples", str(classes_covered(report.metrics.coverage)),
              str(classes_covered(report.floor.coverage)))]
+    if report.metrics.label_agreement is not None:
+        rows.append(("label agreement", fmt(report.metrics.label_agreement), fmt(report.floor.label_agreement)))
     width = max(len(r[0]) for r in rows) + 2
     lines = [f"{'':{width}}{'generated':>16}{'real vs real':>16}"]
     lines += [f"{name:{width}}{ours:>16}{floor:>16}" for name, ours, floor in rows]

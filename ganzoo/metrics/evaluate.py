@@ -15,6 +15,9 @@ from ganzoo.metrics.feature_network import FEATURE_SHAPE, FeatureNetwork
 log = logging.getLogger(__name__)
 
 MAX_REFERENCE = 10_000
+#: Label agreement means something only where the classifier's classes are the dataset's labels (MNIST's
+#: digits): where it agrees with fewer of the real images' labels than this, the report leaves it out.
+LABELS_MATCH = 0.9
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class MetricSet:
     recall: float
     coverage: list[float]  # share of samples per predicted class
     n: int
+    label_agreement: Optional[float] = None  # share classified as the label asked for; None without labels
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,8 @@ class EvaluationReport:
     notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
-        """One object: fid, kid, kid_std, classifier_score, precision, recall, coverage, floor, n, reference, seed."""
+        """One object: fid, kid, kid_std, classifier_score, precision, recall, coverage, label_agreement (null for
+        an unconditional generator), floor, n, reference, seed."""
         ours = dataclasses.asdict(self.metrics)
         return {**{k: v for k, v in ours.items() if k != "n"},
                 "floor": dataclasses.asdict(self.floor),
@@ -48,56 +53,73 @@ class EvaluationReport:
                 "seed": self.seed}
 
 
-def compare(real_features, real_probabilities, fake_features, fake_probabilities, rng) -> MetricSet:
-    """All metrics for one fake set against one real set, from their features."""
+def compare(real_features, real_probabilities, fake_features, fake_probabilities, rng,
+            fake_labels: Optional[np.ndarray] = None) -> MetricSet:
+    """All metrics for one fake set against one real set, from their features; label agreement where the fake
+    set's labels are given."""
     n = len(fake_features)
     dims = fake_features.shape[1]
     fid = measures.frechet_distance(real_features, fake_features) if min(n, len(real_features)) > dims else None
     kid, kid_std = measures.kernel_inception_distance(real_features, fake_features, rng)
     precision, recall = measures.precision_recall(real_features, fake_features)
     return MetricSet(fid=fid, kid=kid, kid_std=kid_std, classifier_score=measures.classifier_score(fake_probabilities),
-                     precision=precision, recall=recall, coverage=measures.class_coverage(fake_probabilities), n=n)
+                     precision=precision, recall=recall, coverage=measures.class_coverage(fake_probabilities), n=n,
+                     label_agreement=None if fake_labels is None else measures.label_agreement(fake_probabilities,
+                                                                                               fake_labels))
 
 
 class Evaluator:
-    """Scores generated images against one reference set, whose features are computed once."""
+    """Scores generated images against one reference set, whose features are computed once. With the reference
+    set's labels, the floor includes the classifier's agreement with them: the most a label can steer."""
 
     def __init__(self, reference_images: np.ndarray, reference: str, seed: int,
-                 network: Optional[FeatureNetwork] = None):
+                 network: Optional[FeatureNetwork] = None, reference_labels: Optional[np.ndarray] = None):
         _check_shape("reference", reference_images)
         self.reference, self.seed = reference, seed
         self.network = network or FeatureNetwork()
         rng = np.random.default_rng(seed)
         if len(reference_images) > MAX_REFERENCE:
-            reference_images = reference_images[rng.choice(len(reference_images), MAX_REFERENCE, replace=False)]
+            keep = rng.choice(len(reference_images), MAX_REFERENCE, replace=False)
+            reference_images = reference_images[keep]
+            reference_labels = None if reference_labels is None else reference_labels[keep]
+        self.reference_labels = reference_labels
         self.reference_count = len(reference_images)
         self.real_features, self.real_probabilities = self.network(reference_images)
         self._halves = np.array_split(rng.permutation(self.reference_count), 2)
 
-    def score(self, fake_images: np.ndarray) -> MetricSet:
+    def score(self, fake_images: np.ndarray, labels: Optional[np.ndarray] = None) -> MetricSet:
+        """The metrics of ``fake_images``; with the ``labels`` they were made for, label agreement too."""
         _check_shape("generated", fake_images)
         fake_features, fake_probabilities = self.network(fake_images)
         return compare(self.real_features, self.real_probabilities, fake_features, fake_probabilities,
-                       np.random.default_rng(self.seed))
+                       np.random.default_rng(self.seed), labels)
 
     def floor(self) -> MetricSet:
         """The metrics between two disjoint halves of the reference set."""
         a, b = self._halves
         return compare(self.real_features[a], self.real_probabilities[a], self.real_features[b],
-                       self.real_probabilities[b], np.random.default_rng(self.seed))
+                       self.real_probabilities[b], np.random.default_rng(self.seed),
+                       None if self.reference_labels is None else self.reference_labels[b])
 
-    def report(self, fake_images: np.ndarray) -> EvaluationReport:
-        metrics = self.score(fake_images)
+    def report(self, fake_images: np.ndarray, labels: Optional[np.ndarray] = None) -> EvaluationReport:
+        metrics, floor = self.score(fake_images, labels), self.floor()
         notes = []
+        if metrics.label_agreement is not None and (floor.label_agreement or 0) < LABELS_MATCH:
+            agrees = "" if floor.label_agreement is None else f" (it agrees with {floor.label_agreement:.0%} of them)"
+            notes.append(f"label agreement is left out: the classifier's classes are not {self.reference}'s "
+                         f"labels{agrees}")
+            metrics = dataclasses.replace(metrics, label_agreement=None)
         if metrics.fid is None:
             notes.append(f"FID is undefined for {metrics.n} samples: it needs more than the feature dimension "
                          f"({self.real_features.shape[1]}); KID and the others are reported")
-        return EvaluationReport(metrics, self.floor(), self.reference, self.reference_count, self.seed, tuple(notes))
+        return EvaluationReport(metrics, floor, self.reference, self.reference_count, self.seed, tuple(notes))
 
 
-def evaluate(fake_images: np.ndarray, reference_images: np.ndarray, reference: str, seed: int) -> EvaluationReport:
-    """Metrics of uint8 ``fake_images`` [N, 28, 28, 1] against ``reference_images``, plus the floor."""
-    return Evaluator(reference_images, reference, seed).report(fake_images)
+def evaluate(fake_images: np.ndarray, reference_images: np.ndarray, reference: str, seed: int,
+             labels: Optional[np.ndarray] = None, reference_labels: Optional[np.ndarray] = None) -> EvaluationReport:
+    """Metrics of uint8 ``fake_images`` [N, 28, 28, 1] against ``reference_images``, plus the floor; label
+    agreement where the ``labels`` the images were made for are given (and in the floor, the reference's)."""
+    return Evaluator(reference_images, reference, seed, reference_labels=reference_labels).report(fake_images, labels)
 
 
 def _check_shape(name: str, images: np.ndarray) -> None:

@@ -94,6 +94,12 @@ def class_coverage(probabilities: np.ndarray, classes: int = 10) -> list[float]:
     return [float(c) for c in counts / counts.sum()]
 
 
+def label_agreement(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Share of samples the classifier assigns to the class they were made (or labelled) as: whether a
+    conditional generator's label steers it. The classifier's own accuracy on real MNIST bounds it (98.2 %)."""
+    return float(np.mean(probabilities.argmax(axis=1) == labels))
+
+
 COVERED_SHARE = 0.05  # half a class's fair share of ten: a class below it is as good as missing
 
 

