@@ -168,8 +168,9 @@ def test_build_writes_an_entry_and_its_seed_runs_and_resumes_them(tmp_path, tiny
     assert card["sha256"] == hashlib.sha256((entry / "generator.onnx").read_bytes()).hexdigest()
     assert card["settings"]["seed"] == 5 and card["metrics"]["fid"] is None
     assert [r["seed"] for r in card["seed_runs"]] == [6] and card["seed_runs"][0]["steps"] == 2
-    assert set(card["seed_runs"][0]["metrics"]) == {"fid", "kid", "classifier_score", "precision", "recall",
-                                                   "coverage"}
+    metrics = card["seed_runs"][0]["metrics"]
+    assert set(metrics) == {"fid", "kid", "classifier_score", "precision", "recall", "coverage", "label_agreement"}
+    assert metrics["label_agreement"] is None  # an unconditional generator has no label to agree with
     assert "wrote" in first.stdout and "5: undefined, 6: undefined" in first.stdout
     spread = subprocess.run([*build, "--seeds", "3", "--spread-only"], capture_output=True, text=True)
     assert spread.returncode == 0, spread.stderr

@@ -85,6 +85,11 @@ class Evaluator:
         self.reference_labels = reference_labels
         self.reference_count = len(reference_images)
         self.real_features, self.real_probabilities = self.network(reference_images)
+        #: the classifier's agreement with the reference set's own labels (None without labels), and whether its
+        #: classes are those labels, so that a generator's label agreement means something
+        self.reference_agreement = None if reference_labels is None else measures.label_agreement(
+            self.real_probabilities, reference_labels)
+        self.knows_labels = self.reference_agreement is not None and self.reference_agreement >= LABELS_MATCH
         self._halves = np.array_split(rng.permutation(self.reference_count), 2)
 
     def score(self, fake_images: np.ndarray, labels: Optional[np.ndarray] = None) -> MetricSet:
@@ -104,8 +109,9 @@ class Evaluator:
     def report(self, fake_images: np.ndarray, labels: Optional[np.ndarray] = None) -> EvaluationReport:
         metrics, floor = self.score(fake_images, labels), self.floor()
         notes = []
-        if metrics.label_agreement is not None and (floor.label_agreement or 0) < LABELS_MATCH:
-            agrees = "" if floor.label_agreement is None else f" (it agrees with {floor.label_agreement:.0%} of them)"
+        if metrics.label_agreement is not None and not self.knows_labels:
+            agreement = self.reference_agreement
+            agrees = "" if agreement is None else f" (it agrees with {agreement:.0%} of them)"
             notes.append(f"label agreement is left out: the classifier's classes are not {self.reference}'s "
                          f"labels{agrees}")
             metrics = dataclasses.replace(metrics, label_agreement=None)

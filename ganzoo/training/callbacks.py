@@ -12,6 +12,7 @@ import logging
 import math
 import shutil
 import time
+from typing import Optional
 
 import keras
 import numpy as np
@@ -19,7 +20,7 @@ from PIL import Image
 from ganzoo_runtime.atomic import atomic_path
 from ganzoo_runtime.images import save_gif, save_grid, to_uint8
 from ganzoo_runtime.metadata import GeneratorInfo
-from ganzoo_runtime.sampling import balanced_images
+from ganzoo_runtime.sampling import balanced_images, labels_for
 
 from ganzoo.generator_inputs import generator_inputs
 from ganzoo.training.checkpoint import CheckpointInfo, save_checkpoint
@@ -135,10 +136,10 @@ class StopOnNonFinite(keras.callbacks.Callback):
 class QualityMetrics(EpochWriter):
     """After epoch 1, every ``eval_every`` epochs and the last: FID, KID, … of the generator, into the logs."""
 
-    def __init__(self, reference_images: np.ndarray, config):
+    def __init__(self, reference_images: np.ndarray, config, reference_labels: Optional[np.ndarray] = None):
         super().__init__()
         from ganzoo.metrics.evaluate import Evaluator
-        self.evaluator = Evaluator(reference_images, config.dataset, EVAL_SEED)
+        self.evaluator = Evaluator(reference_images, config.dataset, EVAL_SEED, reference_labels=reference_labels)
         self.every, self.epochs = config.eval_every, config.epochs
         self.config = config
 
@@ -155,12 +156,16 @@ class QualityMetrics(EpochWriter):
         spec = self.config.image_spec
         info = GeneratorInfo(latent_dim=self.config.latent_dim, image_shape=spec.shape,
                              num_classes=(spec.num_classes or 0) if conditional else 0)
-        metrics = self.evaluator.score(balanced_images(generate, info, EVAL_SAMPLES, EVAL_SEED, 500))
+        images = balanced_images(generate, info, EVAL_SAMPLES, EVAL_SEED, 500)
+        # label agreement only where the classifier's digits are the dataset's labels
+        labels = labels_for(None, EVAL_SAMPLES, info) if self.evaluator.knows_labels else None
+        metrics = self.evaluator.score(images, labels)
         logs.update({k: getattr(metrics, k) for k in QUALITY_COLUMNS if getattr(metrics, k) is not None})
         fid = "undefined (too few reference images)" if metrics.fid is None else f"{metrics.fid:.2f}"
-        log.info("epoch %d: FID %s, KID %.4f ± %.4f, classifier score %.2f, precision %.3f, recall %.3f",
+        agreement = "" if metrics.label_agreement is None else f", label agreement {metrics.label_agreement:.3f}"
+        log.info("epoch %d: FID %s, KID %.4f ± %.4f, classifier score %.2f, precision %.3f, recall %.3f%s",
                  done, fid, metrics.kid, metrics.kid_std, metrics.classifier_score, metrics.precision,
-                 metrics.recall)
+                 metrics.recall, agreement)
 
 
 class SampleGrid(EpochWriter):

@@ -358,7 +358,8 @@ def _writers(gan, config: TrainConfig, run: RunDirectory, data: _Data) -> list:
 
     grid = cb.SampleGrid(run, latent_vectors(config.seed + GRID_SEED_OFFSET, GRID_SIZE, config.latent_dim),
                          data.spec.num_classes if data.conditional else 0)
-    quality = [cb.QualityMetrics(_reference_images(data.source), config)] if config.eval_every else []
+    # the dataset's labels (in memory with its images; a streamed set has none): a conditional run's label agreement
+    quality = [cb.QualityMetrics(_reference_images(data.source), config, data.labels)] if config.eval_every else []
     return [*quality, grid, cb.MetricsCSV(run), keras.callbacks.TensorBoard(str(run.tensorboard), write_graph=False),
             cb.CheckpointWriter(run), cb.ProgressGif(run)]
 

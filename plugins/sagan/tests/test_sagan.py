@@ -54,6 +54,22 @@ def test_without_labels_the_models_are_unconditional():
     assert not [layer for layer in generator.layers if isinstance(layer, keras.layers.Embedding)]
 
 
+def test_the_label_moves_both_networks_from_the_first_step():
+    # BigGAN's embeddings (N(0, 1) in G; orthogonal, spectrally normalised in the projection) and its sum over
+    # positions: with Keras' default embeddings and a mean, neither network could hear the label (0.1.0's shelf
+    # entry: the classifier agreed with the label asked for in 13.5 % of its samples)
+    from ganzoo_sagan.models import build_discriminator, build_generator
+    spec = ImageSpec(28, 28, 1, 10)
+    generator = build_generator(spec, latent_dim=8, width=16, attention=0, embedding=8)
+    discriminator = build_discriminator(spec, width=16, attention=0)
+    z = np.random.default_rng(0).standard_normal((16, 8)).astype(np.float32)
+    labels, others = np.arange(16) % 10, (np.arange(16) + 5) % 10
+    images = np.asarray(generator([z, labels]))
+    assert np.abs(images - np.asarray(generator([z, others]))).mean() > 0.1
+    logits = np.asarray(discriminator([images, labels])) - np.asarray(discriminator([images, others]))
+    assert np.abs(logits).mean() > 0.5
+
+
 # Slow (93 s on 2 cores, the suite's longest): the core suite runs the shared loop mirrored, in mixed precision and
 # with EMA, and the kit (test_sagan_keeps_the_contract) trains, exports and checks sagan's labels
 @pytest.mark.slow
