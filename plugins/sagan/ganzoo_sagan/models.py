@@ -8,7 +8,7 @@ block, each through its own spectrally normalised linear map) and the discrimina
 discriminator (logit + <embedding(label), features>). Without labels: plain batch normalisation and no
 projection. Hinge loss by default, as in both papers.
 
-As BigGAN does, and unlike ganzoo_sngan's discriminator, the features are summed over positions, not
+As BigGAN does, the features are summed over positions (ganzoo_sngan's ``SumOverPositions``), not
 averaged, and the class embeddings start large: the generator's at N(0, 1), the projection's orthogonal and
 spectrally normalised. Averaged features and Keras' default embeddings (uniform +-0.05) left both the
 logit and the label's part in it so small that, after 2,964 steps at width 32, the classifier agreed with
@@ -24,7 +24,7 @@ import keras
 from keras import layers, ops
 
 from ganzoo import WITH_LABELS, Architecture, HParam, ImageSpec, TrainingDefaults
-from ganzoo_sngan.models import Upsample, discriminator_block, plan, spectral_norm
+from ganzoo_sngan.models import SumOverPositions, Upsample, discriminator_block, plan, spectral_norm
 
 
 def attention_resolutions(spec: ImageSpec) -> list[int]:
@@ -80,14 +80,6 @@ def self_attention(x):
                          for filters in (key_channels, key_channels, value_channels))
     out = spectral_norm(layers.Conv2D(channels, 1, use_bias=False))(Attend()(query, key, value))
     return layers.Add()([x, LearnedScale()(out)])
-
-
-class SumOverPositions(layers.Layer):
-    """[N, H, W, C] -> [N, C]: the sum, which keeps a real and a fake image as far apart as the whole map does
-    (a mean divides their logits' difference by H * W under spectral normalisation's bound)."""
-
-    def call(self, x):
-        return ops.sum(x, axis=(1, 2))
 
 
 class OneHot(layers.Layer):

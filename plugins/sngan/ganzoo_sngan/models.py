@@ -6,9 +6,13 @@ shortcut) -> BatchNorm, ReLU, 3x3 convolution, tanh. Discriminator: the
 mirror image with every convolution and the last dense layer spectrally
 normalised (keras.layers.SpectralNormalization, one power iteration per
 step): an "optimised" first block, ``blocks - 1`` residual blocks that halve
-the resolution, one that keeps it, ReLU, a mean over positions (the paper
-sums; a mean keeps the logit's scale the same at any size) and a linear logit.
-Trained with the hinge loss by default, as in the paper.
+the resolution, one that keeps it, ReLU, a sum over positions and a linear
+logit. Trained with the hinge loss by default, as in the paper.
+
+ganzoo-sngan 0.1.0 averaged over positions instead of summing: under
+spectral normalisation that divides the largest gap between a real and a fake
+logit by H * W (49 at 28x28), so the hinge loss's margin of 1 was out of the
+discriminator's reach.
 
 Uses only ganzoo's public API (``ganzoo.Architecture``, ``ganzoo.HParam``,
 ``ganzoo.ImageSpec``, ``ganzoo.TrainingDefaults``).
@@ -75,6 +79,14 @@ def spectral_norm(layer):
     return layers.SpectralNormalization(layer)
 
 
+class SumOverPositions(layers.Layer):
+    """[N, H, W, C] -> [N, C]: the sum, which keeps a real and a fake image as far apart as the whole map does
+    (a mean divides their logits' difference by H * W under spectral normalisation's bound)."""
+
+    def call(self, x):
+        return ops.sum(x, axis=(1, 2))
+
+
 def discriminator_block(x, filters: int, downsample: bool, first: bool = False):
     shortcut = x
     if not first:
@@ -100,7 +112,7 @@ def build_discriminator(spec: ImageSpec, *, width: int, blocks: int) -> keras.Mo
     for _ in range(blocks - 1):
         x = discriminator_block(x, width, downsample=True)
     x = discriminator_block(x, width, downsample=False)
-    features = layers.GlobalAveragePooling2D()(layers.ReLU()(x))
+    features = SumOverPositions()(layers.ReLU()(x))
     logits = spectral_norm(layers.Dense(1, dtype="float32"))(features)
     return keras.Model(images, logits, name="sngan_discriminator")
 
