@@ -9,7 +9,7 @@ Each case lays out files in a folder of its own, runs one real ``ganzoo`` or ``g
 
 - the exit code: 2 for a bad input or a full disk, 130 for Ctrl-C and only for it, 0 where ganzoo can
   carry on (a damaged newest checkpoint, an undecodable image in a folder);
-- stderr: no traceback, and an error is one line that starts with ``error:`` (or ``ganzoo …: error:``);
+- stderr: no traceback, and an error is one line that starts with ``error:``;
 - nothing lost: every file the case laid out is byte for byte as it was, and a command that failed
   created nothing;
 - no partial files: no temporary file or staging folder is left behind.
@@ -198,6 +198,66 @@ def recipe(text: str, name: str = "mine") -> Callable[[Path], None]:
 
 
 GOOD_TRAIN = '[train]\ngenerator = "dcgan"\ndiscriminator = "dcgan"\ndataset = "mnist-5k"\n'
+DEEP = "[" * 5000 + "]" * 5000  # a value nested 5,000 lists deep
+
+
+def symlink(relative: str, to: str) -> Callable[[Path], None]:
+    def setup(w: Path) -> None:
+        (w / relative).symlink_to(to)
+    return setup
+
+
+def fifo(relative: str) -> Callable[[Path], None]:
+    def setup(w: Path) -> None:
+        os.mkfifo(w / relative)
+    return setup
+
+
+def deep_config(w: Path) -> None:
+    a_run(w)
+    config = json.loads((w / "run" / "config.json").read_text())
+    (w / "run" / "config.json").write_text(json.dumps(config)[:-1] + f', "hparams_x": {DEEP}}}')
+
+
+def reference_npz(count: int) -> Callable[[Path], None]:
+    def setup(w: Path) -> None:
+        a_model(w)
+        with np.load(MNIST) as data:
+            np.savez(w / "small.npz", x=data["x"][:count])
+    return setup
+
+
+def forged_cache_entry(program: str) -> Callable[[Path], tuple[int, str]]:
+    """Another graph's CPU form under this file's key, with a header that checks out (key, length, sha256): the
+    sampler must rebuild it, and draw the images it draws with --no-cache."""
+    def run(w: Path) -> tuple[int, str]:
+        import onnx
+        from onnx import numpy_helper
+
+        from ganzoo_runtime.cpu.cache import FormCache
+        from ganzoo_runtime.cpu.form import form_key
+        a_model(w)
+        env = {**ENV, "GANZOO_CACHE_DIR": str(w / "cache")}
+        argv = command(Case("", ["{w}/model.onnx", "-n", "16", "-o", "{w}/cached.npy"] if program == "ganzoo-sample"
+                            else ["sample", "{w}/model.onnx", "-n", "16", "-o", "{w}/cached.npy"],
+                            program=program), w)
+        subprocess.run(argv, capture_output=True, env=env)  # fills the cache
+        cache = FormCache(w / "cache" / "cpu-forms")
+        key = form_key((w / "model.onnx").read_bytes())
+        forged = onnx.load_from_string(cache.read(key)[0])
+        weights = max(forged.graph.initializer, key=lambda t: np.prod(t.dims))
+        weights.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(weights) * 1.5, weights.name))
+        cache.write(key, forged.SerializeToString(), "winograd")
+        done = subprocess.run(argv, capture_output=True, text=True, env=env)
+        fresh = subprocess.run([a.replace("cached.npy", "fresh.npy") for a in argv] + ["--no-cache"],
+                               capture_output=True, text=True, env=env)
+        if done.returncode or fresh.returncode:
+            return done.returncode or fresh.returncode, done.stderr + fresh.stderr
+        difference = float(np.abs(np.load(w / "cached.npy") - np.load(w / "fresh.npy")).max())
+        if difference > 1e-4 or "cached)" in done.stderr:
+            return 1, f"error: the forged entry was used: its images differ from --no-cache by {difference:.3g}"
+        return 0, done.stderr
+    return run
 
 
 def shelf_plugin(card: str | None = None, marker: bool = False, exits: bool = False) -> Callable[[Path], None]:
@@ -265,8 +325,8 @@ def judge(case: Case, w: Path, before: dict, code: int, stderr: str) -> list[str
     if "Traceback" in stderr:
         problems.append("a traceback")
     errors = [line for line in stderr.splitlines() if "error:" in line]
-    if case.expect == 2 and (len(errors) != 1 or errors[0] != stderr.strip().splitlines()[-1]):
-        problems.append(f"{len(errors)} error lines, or the error is not the last line")
+    if case.expect == 2 and (len(errors) != 1 or not stderr.strip().splitlines()[-1].startswith("error:")):
+        problems.append(f"{len(errors)} error lines, or the last line does not start with 'error:'")
     if case.expect == 130 and "aborted" not in stderr and "interrupted" not in stderr:
         problems.append("Ctrl-C did not say it stopped")
     if case.says and case.says not in stderr:
@@ -561,6 +621,19 @@ def cases() -> list[Case]:
         writes("mine.toml", b"\xff\xfe\x00"), says="cannot be read")
     add("train a missing recipe file", ["train", "--recipe", "{w}/gone.toml", *new_run], says="no such file")
     add("train an unknown recipe", ["train", "--recipe", "nope", *new_run], says="unknown recipe 'nope'")
+    add("train a recipe nested 5,000 lists deep", ["train", "--recipe", "{w}/mine.toml", *new_run],
+        recipe(GOOD_TRAIN + f"epochs = {DEEP}\n"), says="nested too deeply")
+    add("train a recipe that is a symlink to /dev/zero", ["train", "--recipe", "{w}/mine.toml", *new_run],
+        symlink("mine.toml", "/dev/zero"), says="is not a regular file")
+    add("train a recipe that is a FIFO with no writer", ["train", "--recipe", "{w}/mine.toml", *new_run],
+        fifo("mine.toml"), says="is not a regular file")
+    add("train a recipe of 1 MiB", ["train", "--recipe", "{w}/mine.toml", *new_run],
+        recipe(GOOD_TRAIN + "# padding\n" * 100_000), says="larger than 64 KiB")
+    add("train --seed 4294967296", [*train, "mnist-5k", "--seed", "4294967296", *new_run], says="--seed")
+    add("train a recipe with seed = 99999999999999999999999", ["train", "--recipe", "{w}/mine.toml", *new_run],
+        recipe(GOOD_TRAIN + "seed = 99999999999999999999999\n"), says="0<=x<=4294967295")
+    add("resume a run whose config.json is nested 5,000 lists deep", ["train", "--resume", "--run-dir", "{w}/run"],
+        deep_config, says="cannot read")
     # sampling: both CLIs, ONNX files and options
     onnx_cases = (
         ("a missing file", None, "no such file"),
@@ -582,6 +655,7 @@ def cases() -> list[Case]:
         ("layout nchw on an nhwc graph", metadata(layout="nchw"), "(nchw)"),
         ("format_version 9", metadata(format_version="9"), "format version 9 is not supported"),
         ("a model that is no generator", not_a_generator, "not a ganzoo generator"),
+        ("hparams nested 5,000 lists deep", metadata(hparams=DEEP), "malformed ganzoo metadata"),
     )
     for program, prefix in (("ganzoo", ["sample"]), ("ganzoo-sample", [])):
         for name, setup, says in onnx_cases:
@@ -619,6 +693,8 @@ def cases() -> list[Case]:
                 ("a cache entry that is a folder", both(a_model, damaged_cache_entry, folder_entry), "cache")):
             add(f"{program} with {name}", [*prefix, "{w}/model.onnx", "-o", "{w}/g.png"], setup, expect=0,
                 changes=True, program=program, env={"GANZOO_CACHE_DIR": lambda w, c=cache: str(w / c)})
+        add(f"{program} with a forged cache entry (another graph, a valid header)", expect=0, changes=True,
+            run=forged_cache_entry(program))
     # export and eval
     export = ["export", "{w}/run"]
     add("export over an existing file (a named output is replaced, like any -o)",
@@ -639,6 +715,13 @@ def cases() -> list[Case]:
         metadata(image_shape="32,32,3"), says="ganzoo.image_shape")
     add("eval a model with bad metadata", ["eval", "{w}/model.onnx", "-n", "100"], metadata(pixel_range="1,1"),
         says="pixel_range")
+    for count, n, says in ((5, "2", "precision and recall undefined"), (5, "3", "only 3 generated images"),
+                           (5, "100", "100 generated and 5 reference images"), (100, "500", "only 100 reference images")):
+        add(f"eval -n {n} against a reference set of {count} images", ["eval", "{w}/model.onnx", "--dataset",
+                                                                         "npz:{w}/small.npz", "-n", n, "--json"],
+            reference_npz(count), expect=0, says=says)
+    add("eval against a reference set of 1 image", ["eval", "{w}/model.onnx", "--dataset", "npz:{w}/small.npz"],
+        reference_npz(1), says="need at least 2")
     # the shelf and plugins
     site_env = {"site": with_site}
     add("zoo with a corrupt card (listed as broken)", ["zoo"], shelf_plugin(card="{ nope"), env=site_env, expect=0)
@@ -721,6 +804,12 @@ def cases() -> list[Case]:
         run=kill_after(["export", "{w}/run", "--format", "savedmodel", "--output", "{w}/sm"],
                        lambda w: any(p.name.startswith(".sm.partial-") for p in w.iterdir()),
                        ["export", "{w}/run", "--format", "savedmodel", "--output", "{w}/sm"]))
+    for output in ("g.npy", "g.gif"):
+        add(f"SIGKILL while streaming {output}, then sample again", setup=a_model, expect=0, changes=True,
+            run=kill_after(["sample", "{w}/model.onnx", "-n", "200000" if output.endswith("npy") else "2000",
+                            "--no-cache", "-o", "{w}/" + output],
+                           lambda w: any(p.name.startswith(".g.") and p.stat().st_size for p in w.iterdir()),
+                           ["sample", "{w}/model.onnx", "-n", "4", "-o", "{w}/" + output]))
     add("SIGKILL while sampling a folder, then sample again", setup=a_model, expect=0, changes=True,
         run=kill_after(["sample", "{w}/model.onnx", "-n", "100000", "-o", "{w}/pngs"],
                        lambda w: any(p.name.startswith(".pngs.partial-") for p in w.iterdir()),

@@ -74,5 +74,6 @@ class Assignment(click.ParamType):
 
 
 POSITIVE_INT = click.IntRange(min=1)
+SEED = click.IntRange(min=0, max=2**32 - 1)  # what TensorFlow and numpy take as a seed
 POSITIVE_FLOAT = FiniteFloatRange(min=0, min_open=True)
 BETA = FiniteFloatRange(min=0, max=1, max_open=True)

@@ -24,7 +24,7 @@ import click
 
 from ganzoo.errors import UserError
 from ganzoo.interfaces import ImageSpec, TrainingDefaults
-from ganzoo.setting_types import BETA, POSITIVE_FLOAT, POSITIVE_INT, Assignment, Channels, DeviceList, \
+from ganzoo.setting_types import BETA, POSITIVE_FLOAT, POSITIVE_INT, SEED, Assignment, Channels, DeviceList, \
     FiniteFloatRange, Policies
 
 
@@ -71,7 +71,7 @@ SETTINGS = (
             short="-o", recipe=False, option="--hparam"),
     Setting("image_size", POSITIVE_INT, "folder: datasets: resize images to SIZE x SIZE."),
     Setting("channels", Channels(), "folder: datasets: 1 (grayscale) or 3 (RGB)."),
-    Setting("seed", click.IntRange(min=0), "Random seed (default 0).", 0),
+    Setting("seed", SEED, "Random seed, 0 to 2**32 - 1 (default 0).", 0),
     Setting("r1", FiniteFloatRange(min=0), "R1 penalty on the discriminator, GAMMA/2 * E||grad D(real)||^2, "
             "with any loss (default: the architecture's, else off).", 0.0, metavar="GAMMA", plugin_default=True),
     Setting("eval_every", POSITIVE_INT, "Quality metrics (FID, KID, …) after epoch 1, every N epochs and the last; "
@@ -183,7 +183,7 @@ def load_config(path: Path) -> TrainConfig:
     """A run's config.json, or a one-line :class:`UserError` saying why it cannot be used."""
     try:
         return TrainConfig.from_json(path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as error:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:  # RecursionError: nested too deep
         reason = error.strerror if isinstance(error, OSError) and error.strerror else error
         raise UserError(f"cannot read {path}: {reason}") from None
 

@@ -16,7 +16,8 @@ from conftest import run_cli
     (["train", "dcgan", "-d", "mnist-5k", "-o", "dropout=1.5"], "error: dcgan: dropout = '1.5' is outside [0, 0.9]"),
     (["train", "dcgan", "-d", "mnist-5k", "-o", "width"], "'width' is not NAME=VALUE (for example -o width=128)"),
     (["list", "-v", "nope"], "error: unknown architecture 'nope' (valid: dcgan)"),
-    (["train", "dcgan", "--dataset", "mnist-5k", "--epochs", "0"], "Invalid value for '--epochs': 0 is not in the range x>=1"),
+    (["train", "dcgan", "--dataset", "mnist-5k", "--epochs", "0"], "error: Invalid value for '--epochs': 0 is not in the range x>=1 (see 'ganzoo train --help')"),
+    (["train", "dcgan", "--dataset", "mnist-5k", "--seed", "4294967296"], "error: Invalid value for '--seed': 4294967296 is not in the range 0<=x<=4294967295"),
     (["train", "dcgan", "--dataset", "mnist-5k", "--lr", "-1"], "Invalid value for '--lr'"),
     (["train", "dcgan", "--dataset", "mnist-5k", "--batch-size", "abc"], "'abc' is not a valid integer"),
     (["train", "dcgan", "--dataset", "mnist-5k", "--batch-size", "6000"], "error: batch size 6000 is larger than the dataset (5000 images): choose a smaller --batch-size"),
@@ -32,7 +33,7 @@ def test_user_errors(cli, args, message):
     code, out, err = cli(*args)
     assert code == 2
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], err
+    assert len(lines) == 1 and message in lines[0] and lines[0].startswith("error: "), err
     assert "Traceback" not in err
 
 
@@ -67,3 +68,31 @@ def test_a_user_error_in_a_real_process_has_no_traceback():
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "error: unknown dataset 'imagenet' (valid: fashion-mnist, folder, mnist, mnist-5k, npz)"]
+
+
+@pytest.mark.parametrize("recipe, message", [
+    ("[recipe]\nname = 'x'\n[train]\nseed = 99999999999999999999999\n",
+     "seed = 99999999999999999999999: 99999999999999999999999 is not in the range 0<=x<=4294967295"),
+    ("[recipe]\nname = 'x'\n[train]\nepochs = " + "[" * 5000 + "]" * 5000 + "\n", "its values are nested too deeply"),
+    ("[recipe]\nname = 'x'\n" + "# padding\n" * 10_000, "is larger than 64 KiB: a recipe is a short text file"),
+    (b"[recipe]\nname = '\xff'\n", "it is not UTF-8 text"),
+])
+def test_hostile_recipe_files_are_one_line_errors(cli, tmp_path, recipe, message):
+    path = tmp_path / "r.toml"
+    path.write_bytes(recipe if isinstance(recipe, bytes) else recipe.encode())
+    code, _, err = cli("train", "dcgan", "-d", "mnist-5k", "--recipe", path)
+    assert code == 2 and err.strip().startswith("error: recipe ") and message in err and len(err.splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("kind", ["/dev/zero", "fifo", "folder"])
+def test_a_recipe_that_is_not_a_regular_file_is_refused_before_it_is_read(cli, tmp_path, kind):
+    import os
+    path = tmp_path / "r.toml"
+    if kind == "fifo":
+        os.mkfifo(path)  # with no writer: opening it plainly would wait forever
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        path.symlink_to(kind)  # endless: reading it whole would fill memory
+    code, _, err = cli("train", "dcgan", "-d", "mnist-5k", "--recipe", path)
+    assert code == 2 and err.strip() == f"error: recipe {path} is not a regular file", err

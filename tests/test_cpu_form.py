@@ -15,7 +15,7 @@ from conftest import run_cli
 from ganzoo_runtime.cpu import form as cpu
 from ganzoo_runtime.cpu.batch_dispatch import DISPATCH_NODE
 from ganzoo_runtime.cpu.cache import FormCache
-from ganzoo_runtime.cpu.winograd import MIN_BATCH
+from ganzoo_runtime.cpu.form import MIN_BATCH
 from ganzoo_runtime.latents import latent_vectors
 from ganzoo_runtime.metadata import GeneratorInfo
 from ganzoo_runtime.model import OnnxGenerator
@@ -108,6 +108,23 @@ def test_a_damaged_or_foreign_cache_entry_is_rebuilt_never_used(portable, tmp_pa
     again = cpu.cpu_form(data, info, cache)
     assert again.description == "winograd" and again.model == good  # rebuilt, not read
     assert entry.read_bytes() == raw  # and the entry is whole again
+
+
+def test_a_forged_cache_entry_with_a_valid_header_is_rebuilt_never_used(portable, tmp_path, caplog):
+    """Another graph stored under this file's key with a correct checksum: only its images can tell."""
+    cache = FormCache(tmp_path)
+    data, info = portable.read_bytes(), _info(portable)
+    good = cpu.cpu_form(data, info, cache).model
+    forged = onnx.load_from_string(good)
+    weights = max(forged.graph.initializer, key=lambda t: np.prod(t.dims))
+    weights.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(weights) * 1.5, weights.name))
+    cache.write(cpu.form_key(data), forged.SerializeToString(), "winograd")
+    assert cache.read(cpu.form_key(data))[0] == forged.SerializeToString()  # the entry itself looks whole
+    with caplog.at_level(logging.WARNING, logger="ganzoo_runtime"):
+        again = cpu.cpu_form(data, info, cache)
+    assert again.description == "winograd" and again.model == good
+    assert "does not draw this file's images; rebuilding it" in caplog.text
+    assert cache.read(cpu.form_key(data))[0] == good  # and the entry holds the true form again
 
 
 @pytest.fixture(params=["read-only", "full"])

@@ -134,18 +134,51 @@ def test_eval_of_a_run_matches_its_onnx_export(trained_run, trained_onnx):
     assert a["fid"] == pytest.approx(b["fid"], rel=1e-3) and a["precision"] == pytest.approx(b["precision"], abs=0.01)
 
 
-def test_eval_table_and_small_n(trained_onnx):
-    # the table of a conditional file (the shelf's), the JSON of an unconditional one (the suite's)
+def test_eval_table_of_a_conditional_file():
+    pytest.importorskip("ganzoo_cdcgan", reason="the shelf's conditional entries need ganzoo-cdcgan (plugins/cdcgan)")
     result = run_cli("eval", "zoo:cdcgan-mnist-augment", "-d", "mnist-5k", "-n", "50")
     assert result.returncode == 0, result.stderr
-    assert "FID is undefined for 50 samples" in result.stderr
+    assert "FID undefined: needs at least 129 images on each side (more than the feature dimension, 128); there " \
+           "are only 50 generated images" in result.stderr
     assert "undefined" in result.stdout and "KID" in result.stdout and "real vs real" in result.stdout
     row = next(line for line in result.stdout.splitlines() if line.startswith("label agreement"))
     generated, floor = map(float, row.split()[-2:])
     assert generated > 0.8 and floor > 0.97  # the shelf's best conditional entry draws the digit asked for
+
+
+def test_eval_json_of_small_n(trained_onnx):
     report = json.loads(run_cli("eval", str(trained_onnx), "-d", "mnist-5k", "-n", "50", "--json").stdout)
-    assert report["fid"] is None and report["kid"] is not None
+    assert report["fid"] is None and report["kid"] is not None and report["precision"] is not None
     assert report["label_agreement"] is None  # an unconditional generator has no label to agree with
+
+
+def test_metrics_a_side_is_too_small_for_are_undefined_naming_that_side(mnist):
+    images = mnist.images
+    two, five, hundred = images[:2], images[100:105], images[200:300]
+    tiny = evaluate(two, five, "x", 0)
+    assert (tiny.metrics.fid, tiny.metrics.precision, tiny.metrics.recall) == (None, None, None)
+    assert tiny.metrics.kid is not None and tiny.floor.kid is not None  # halves of 3 and 2 images
+    assert [n.split(":")[0] for n in tiny.notes] == ["FID undefined", "precision and recall undefined"]
+    assert "there are only 2 generated and 5 reference images" in tiny.notes[0]
+    assert "needs at least 4 images on each side; there are only 2 generated images" in tiny.notes[1]
+    one = evaluate(images[:1], images[:2], "x", 0)  # every metric that compares sets is undefined, none fails
+    assert (one.metrics.kid, one.metrics.kid_std, one.floor.kid) == (None, None, None)
+    with pytest.raises(ValueError, match="the reference set x has 1 image"):
+        evaluate(images[:1], images[:1], "x", 0)
+    many = evaluate(images[:500], hundred, "x", 0)  # 500 generated: it is the 100 reference images that fall short
+    assert many.metrics.fid is None and many.metrics.precision is not None
+    assert [n for n in many.notes if "only 100 reference images" in n and "generated" not in n]
+
+
+def test_eval_on_a_reference_set_of_five_images_is_json_with_nulls(trained_onnx, tmp_path):
+    np.savez(tmp_path / "small.npz", x=open_dataset("mnist-5k").images[:5, ..., 0])
+    for n in ("2", "3", "100"):
+        result = run_cli("eval", str(trained_onnx), "-d", f"npz:{tmp_path / 'small.npz'}", "-n", n, "--json")
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+        report = json.loads(result.stdout)
+        assert report["fid"] is None and report["floor"]["precision"] is None and report["classifier_score"] > 0
+        assert (report["precision"] is None) == (n != "100")  # k + 1 = 4 images a side: 5 reference ones are enough
+        assert "reference images" in result.stderr and "kth" not in result.stderr
 
 
 def test_eval_bad_inputs(trained_onnx, tmp_path):

@@ -17,6 +17,7 @@ import sys
 import numpy as np
 import pytest
 from conftest import make_distribution, pythonpath_with, run_cli
+from ganzoo.training.precision import cpu_features, emulated_note
 from PIL import Image
 
 TINY = ("--epochs", "2", "--batch-size", "32", "--latent-dim", "8")  # 64 images: 2 steps per epoch
@@ -192,8 +193,11 @@ def test_multiworker_trains_on_two_processes_and_resumes_on_one_device(tiny_npz,
 
 @pytest.mark.parametrize("precision", [pytest.param("mixed_bfloat16", marks=pytest.mark.slow), "mixed_float16"])
 def test_mixed_precision_trains_with_finite_losses_and_resumes(tiny_npz, tmp_path, precision):
-    run, _ = _train(tmp_path, "run", "dcgan", "--dataset", f"npz:{tiny_npz}", *TINY, "--precision", precision)
+    run, result = _train(tmp_path, "run", "dcgan", "--dataset", f"npz:{tiny_npz}", *TINY, "--precision", precision)
     assert np.isfinite(_losses(run)).all()
+    # one line, at the start, where this CPU lacks the 16-bit type (it has no GPU): it says so and goes on
+    expected = emulated_note(precision, cpu_features())
+    assert (expected in result.stderr) if expected else "is emulated" not in result.stderr
     _, weights = _checkpoint(run)
     assert all(w.dtype != np.float16 for w in weights)  # variables stay float32 under mixed policies
     _train(tmp_path, "run", "--resume", "--epochs", "3")
@@ -201,6 +205,20 @@ def test_mixed_precision_trains_with_finite_losses_and_resumes(tiny_npz, tmp_pat
     sample = run_cli("sample", str(run), "-n", "4", "--output", str(tmp_path / "x.npy"))
     assert sample.returncode == 0, sample.stderr
     assert np.load(tmp_path / "x.npy").dtype == np.float32
+
+
+def test_the_emulated_precision_note_reads_the_cpus_features(tmp_path):
+    assert emulated_note("mixed_bfloat16", {"avx2", "fma"}).startswith("note: this CPU has no native bfloat16 (")
+    assert emulated_note("mixed_bfloat16", {"avx512f", "avx512_bf16"}) is None
+    assert emulated_note("mixed_bfloat16", {"fp", "asimd", "bf16"}) is None  # Arm's name
+    assert "no native float16" in emulated_note("mixed_float16", {"avx512f"})
+    assert emulated_note("mixed_float16", {"amx_fp16"}) is None
+    assert emulated_note("float32", set()) is None and emulated_note("mixed_bfloat16", None) is None  # not known
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2 amx_bf16\n\nprocessor\t: 1\nflags\t: fpu\n")
+    assert cpu_features(cpuinfo) == {"fpu", "avx2", "amx_bf16"}
+    cpuinfo.write_text("Processor\t: AArch64\nFeatures\t: fp asimd asimdhp\n")
+    assert cpu_features(cpuinfo) == {"fp", "asimd", "asimdhp"} and cpu_features(tmp_path / "none") is None
 
 
 def test_changing_precision_on_resume_is_refused(tiny_npz, tmp_path, cli):

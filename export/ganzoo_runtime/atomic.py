@@ -17,14 +17,23 @@ def _umask() -> int:
     return mask
 
 
+STAGING_MARK = ".partial-"
+_TEMPORARY_MARK = ".pid-"
+_TEMPORARY = re.compile(r"^\..+\.tmp(\.[^.]+)?$")  # what atomic_path names a file while it writes it
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it is flushed to disk and renamed onto ``target``.
 
-    The file gets the permissions a plain ``open()`` would give it (mkstemp's are private).
+    The file gets the permissions a plain ``open()`` would give it (mkstemp's are private). Its name holds this
+    process's id, so that one left by a process that was killed (SIGKILL cannot be caught) is removed the next
+    time ``target`` is written.
     """
     target = Path(target)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=f".tmp{target.suffix}")
+    _remove_abandoned(target, _TEMPORARY_MARK, re.compile(rf"(\d+)\.[^.]+\.tmp{re.escape(target.suffix)}"))
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}{_TEMPORARY_MARK}{os.getpid()}.",
+                               suffix=f".tmp{target.suffix}")
     os.close(fd)
     try:
         yield Path(tmp)
@@ -36,10 +45,6 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-
-
-STAGING_MARK = ".partial-"
-_TEMPORARY = re.compile(r"^\..+\.tmp(\.[^.]+)?$")  # what atomic_path names a file while it writes it
 
 
 def is_temporary(name: str) -> bool:
@@ -56,7 +61,7 @@ def staging_folder(target: str | os.PathLike) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(target)
+    _remove_abandoned(target, STAGING_MARK, re.compile(r"(\d+)"))
     staging = target.parent / f".{target.name}{STAGING_MARK}{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
@@ -70,12 +75,23 @@ def staging_folder(target: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
-def _remove_abandoned(target: Path) -> None:
-    """Staging folders for ``target`` whose process is gone."""
-    for leftover in target.parent.glob(f".{target.name}{STAGING_MARK}*"):
-        pid = leftover.name.rsplit(STAGING_MARK, 1)[-1]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(leftover, ignore_errors=True)
+def _remove_abandoned(target: Path, mark: str, rest: re.Pattern) -> None:
+    """Temporary files or staging folders for ``target`` whose process is gone: named ``.TARGET{mark}`` and then
+    ``rest``, whose first group is the process id. Compared as text, not as a glob (``target`` may hold ``*``),
+    and in full, so another target's temporary files are never taken for these."""
+    prefix = f".{target.name}{mark}"
+    try:
+        leftovers = [p for p in target.parent.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return  # a folder that cannot be listed: the write itself says what is wrong
+    for leftover in leftovers:
+        pid = rest.fullmatch(leftover.name[len(prefix):])
+        if pid and not _alive(int(pid.group(1))):
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
 
 
 def _alive(pid: int) -> bool:

@@ -81,7 +81,7 @@ def _truncation(text: str) -> float:
 
 class _OneLineParser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2, like ganzoo's own CLI
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

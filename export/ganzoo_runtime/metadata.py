@@ -78,7 +78,7 @@ class GeneratorInfo:
                        ganzoo_version=get("ganzoo.version"), format_version=get("ganzoo.format_version"),
                        config_sha256=get("ganzoo.config_sha256"),
                        hparams=json.loads(props.get("ganzoo.hparams") or "{}"))
-        except (ValueError, OverflowError) as error:
+        except (ValueError, OverflowError, RecursionError) as error:  # RecursionError: JSON nested too deep
             raise ValueError(f"malformed ganzoo metadata: {error}") from None
         if not isinstance(info.hparams, dict):
             raise ValueError("malformed ganzoo metadata: hparams is not a JSON object")

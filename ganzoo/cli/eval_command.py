@@ -66,9 +66,11 @@ def format_table(report) -> str:
     def fmt(value, digits=3):
         return "undefined" if value is None else f"{value:.{digits}f}"
 
+    def kid(metrics):
+        return "undefined" if metrics.kid is None else f"{metrics.kid * 1000:.2f} ± {metrics.kid_std * 1000:.2f}"
+
     rows = [("FID", fmt(report.metrics.fid, 2), fmt(report.floor.fid, 2)),
-            ("KID (x1000)", f"{report.metrics.kid * 1000:.2f} ± {report.metrics.kid_std * 1000:.2f}",
-             f"{report.floor.kid * 1000:.2f} ± {report.floor.kid_std * 1000:.2f}"),
+            ("KID (x1000)", kid(report.metrics), kid(report.floor)),
             ("classifier score (max 10)", fmt(report.metrics.classifier_score, 2),
              fmt(report.floor.classifier_score, 2)),
             ("precision", fmt(report.metrics.precision), fmt(report.floor.precision)),

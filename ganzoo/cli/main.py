@@ -82,7 +82,8 @@ def _run_command(argv: list[str] | None, pressed: list) -> int:
         return 0
     except click.UsageError as error:
         command = error.ctx.command_path if error.ctx else "ganzoo"
-        click.echo(f"{command}: error: {error.format_message()} (see '{command} --help')", err=True)
+        # the same "error: " start as every other bad input, and the command to ask for help
+        click.echo(f"error: {error.format_message().rstrip('.')} (see '{command} --help')", err=True)
         return 2
     except click.exceptions.Exit as error:
         return error.exit_code

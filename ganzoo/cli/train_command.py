@@ -76,6 +76,11 @@ def train_command(architecture, run_dir, resume, recipe, **given) -> None:
         speed += [config.precision] + (["XLA"] if config.jit else []) + ([f"EMA {config.ema:g}"] if config.ema else [])
         speed += [f"DiffAugment {','.join(config.augment)}"] if config.augment else []
         click.echo("running with " + ", ".join(speed), err=True)
+        if not _on_gpu(config):
+            from ganzoo.training.precision import cpu_features, emulated_note
+            note = emulated_note(config.precision, cpu_features())
+            if note:
+                click.echo(note, err=True)
 
     started = time.perf_counter()
     try:
@@ -95,3 +100,11 @@ def train_command(architecture, run_dir, resume, recipe, **given) -> None:
         return
     click.echo(f"done: {result.epochs_done} epochs, {result.step} steps in {minutes:.1f} min; "
                f"samples in {run.samples}, generator in {run.generator}", err=True)
+
+
+def _on_gpu(config) -> bool:
+    """Whether the run's steps run on a GPU: one is visible and the devices named (if any) are not CPUs."""
+    import tensorflow as tf
+    devices = config.devices or ()
+    return bool(tf.config.list_physical_devices("GPU")) and not (devices and all(d.lower().startswith("cpu")
+                                                                                  for d in devices))

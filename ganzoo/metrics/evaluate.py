@@ -22,12 +22,13 @@ LABELS_MATCH = 0.9
 
 @dataclass(frozen=True)
 class MetricSet:
-    fid: Optional[float]  # None when there are fewer samples than feature dimensions
-    kid: float
-    kid_std: float
+    # None where a side has too few samples for it (smallest_set): FID, KID, precision and recall
+    fid: Optional[float]
+    kid: Optional[float]
+    kid_std: Optional[float]
     classifier_score: float
-    precision: float
-    recall: float
+    precision: Optional[float]
+    recall: Optional[float]
     coverage: list[float]  # share of samples per predicted class
     n: int
     label_agreement: Optional[float] = None  # share classified as the label asked for; None without labels
@@ -53,15 +54,25 @@ class EvaluationReport:
                 "seed": self.seed}
 
 
+def smallest_set(dims: int) -> dict[str, int]:
+    """The fewest samples each metric needs on each side, generated and reference: FID a covariance of full
+    rank (more samples than feature dimensions), KID an unbiased estimate over pairs, precision and recall a
+    k-nearest-neighbour radius around each sample. Below, the metric is undefined (None, null in JSON)."""
+    return {"FID": dims + 1, "KID": 2, "precision and recall": measures.NEIGHBOURS + 1}
+
+
 def compare(real_features, real_probabilities, fake_features, fake_probabilities, rng,
             fake_labels: Optional[np.ndarray] = None) -> MetricSet:
     """All metrics for one fake set against one real set, from their features; label agreement where the fake
     set's labels are given."""
     n = len(fake_features)
-    dims = fake_features.shape[1]
-    fid = measures.frechet_distance(real_features, fake_features) if min(n, len(real_features)) > dims else None
-    kid, kid_std = measures.kernel_inception_distance(real_features, fake_features, rng)
-    precision, recall = measures.precision_recall(real_features, fake_features)
+    defined = {name: min(n, len(real_features)) >= need
+               for name, need in smallest_set(fake_features.shape[1]).items()}
+    fid = measures.frechet_distance(real_features, fake_features) if defined["FID"] else None
+    kid, kid_std = measures.kernel_inception_distance(real_features, fake_features, rng) if defined["KID"] \
+        else (None, None)
+    precision, recall = measures.precision_recall(real_features, fake_features) \
+        if defined["precision and recall"] else (None, None)
     return MetricSet(fid=fid, kid=kid, kid_std=kid_std, classifier_score=measures.classifier_score(fake_probabilities),
                      precision=precision, recall=recall, coverage=measures.class_coverage(fake_probabilities), n=n,
                      label_agreement=None if fake_labels is None else measures.label_agreement(fake_probabilities,
@@ -84,6 +95,9 @@ class Evaluator:
             reference_labels = None if reference_labels is None else reference_labels[keep]
         self.reference_labels = reference_labels
         self.reference_count = len(reference_images)
+        if self.reference_count < 2:
+            raise ValueError(f"the reference set {reference} has {self.reference_count} image(s); the metrics need at "
+                             "least 2 (the floor compares two halves of it)")
         self.real_features, self.real_probabilities = self.network(reference_images)
         #: the classifier's agreement with the reference set's own labels (None without labels), and whether its
         #: classes are those labels, so that a generator's label agreement means something
@@ -115,10 +129,21 @@ class Evaluator:
             notes.append(f"label agreement is left out: the classifier's classes are not {self.reference}'s "
                          f"labels{agrees}")
             metrics = dataclasses.replace(metrics, label_agreement=None)
-        if metrics.fid is None:
-            notes.append(f"FID is undefined for {metrics.n} samples: it needs more than the feature dimension "
-                         f"({self.real_features.shape[1]}); KID and the others are reported")
+        notes += undefined_notes(metrics.n, self.reference_count, self.real_features.shape[1])
         return EvaluationReport(metrics, floor, self.reference, self.reference_count, self.seed, tuple(notes))
+
+
+def undefined_notes(generated: int, reference: int, dims: int) -> list[str]:
+    """A line for each metric that a side is too small for, naming the side (or both) that falls short."""
+    notes = []
+    for name, need in smallest_set(dims).items():
+        short = [f"{count} {side}" for count, side in ((generated, "generated"), (reference, "reference"))
+                 if count < need]
+        if short:
+            why = f" (more than the feature dimension, {dims})" if name == "FID" else ""
+            notes.append(f"{name} undefined: needs at least {need} images on each side{why}; there are only "
+                         f"{' and '.join(short)} images; the other metrics are reported")
+    return notes
 
 
 def evaluate(fake_images: np.ndarray, reference_images: np.ndarray, reference: str, seed: int,

@@ -11,9 +11,10 @@ Command-line options override a recipe's values (ganzoo.settings).
 from __future__ import annotations
 
 import importlib.resources
+import os
 import re
+import stat
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import UserError
@@ -40,6 +41,9 @@ class Recipe:
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
+#: A recipe is a few dozen lines; a file larger than this is refused before it is parsed.
+MAX_RECIPE_BYTES = 64 * 1024
+
 #: Where the recipe files are: this package's folder.
 RECIPES = importlib.resources.files(__name__)
 
@@ -52,17 +56,17 @@ def load_recipe(name: str) -> Recipe:
     """The recipe ``name`` (shipped), or in the file ``name`` when it ends in ``.toml`` (your own); a one-line
     error naming the valid ones if there is none, or saying what is wrong with it."""
     if name.endswith(".toml"):
-        source, expected_name = Path(name), None
+        text, expected_name = _read_recipe_file(name), None
     elif name in recipe_names():
-        source, expected_name = RECIPES.joinpath(f"{name}.toml"), name
+        text, expected_name = RECIPES.joinpath(f"{name}.toml").read_text(), name
     else:
         raise UserError(f"unknown recipe '{name}' (valid: {', '.join(recipe_names())}, or a .toml file)")
     try:
-        data = tomllib.loads(source.read_text())
-    except FileNotFoundError:
-        raise UserError(f"recipe {name}: no such file") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise UserError(f"recipe {name} cannot be read: {getattr(error, 'strerror', None) or error}") from None
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise UserError(f"recipe {name} cannot be read: {error}") from None
+    except RecursionError:
+        raise UserError(f"recipe {name} cannot be read: its values are nested too deeply") from None
     head, train, hparams = data.get("recipe"), data.get("train"), data.get("architecture", {})
     if not isinstance(head, dict) or not isinstance(train, dict):
         raise UserError(f"recipe {name} needs a [recipe] and a [train] table")
@@ -81,6 +85,33 @@ def load_recipe(name: str) -> Recipe:
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise UserError(f"recipe {name}: version {version!r} is not a positive integer")
     return Recipe(label, version, str(head.get("description", "")), _checked(name, train), dict(hparams))
+
+
+def _read_recipe_file(name: str) -> str:
+    """The text of the recipe file ``name``, refused before it is read when it is not a small regular file: a
+    FIFO, a device such as /dev/zero (through a symlink too) or a huge file would hang or fill memory."""
+    try:
+        # O_NONBLOCK: opening a FIFO with no writer would wait forever; it does not change a regular file's reads
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise UserError(f"recipe {name}: no such file") from None
+    except OSError as error:
+        raise UserError(f"recipe {name} cannot be read: {error.strerror or error}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UserError(f"recipe {name} is not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_RECIPE_BYTES + 1)
+    except OSError as error:
+        raise UserError(f"recipe {name} cannot be read: {error.strerror or error}") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_RECIPE_BYTES:
+        raise UserError(f"recipe {name} is larger than {MAX_RECIPE_BYTES // 1024} KiB: a recipe is a short text file")
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        raise UserError(f"recipe {name} cannot be read: it is not UTF-8 text") from None
 
 
 def _checked(name: str, train: dict[str, Any]) -> dict[str, Any]:

@@ -161,11 +161,13 @@ class QualityMetrics(EpochWriter):
         labels = labels_for(None, EVAL_SAMPLES, info) if self.evaluator.knows_labels else None
         metrics = self.evaluator.score(images, labels)
         logs.update({k: getattr(metrics, k) for k in QUALITY_COLUMNS if getattr(metrics, k) is not None})
-        fid = "undefined (too few reference images)" if metrics.fid is None else f"{metrics.fid:.2f}"
+        def fmt(value, digits):
+            return "undefined (too few reference images)" if value is None else f"{value:.{digits}f}"
+
         agreement = "" if metrics.label_agreement is None else f", label agreement {metrics.label_agreement:.3f}"
-        log.info("epoch %d: FID %s, KID %.4f ± %.4f, classifier score %.2f, precision %.3f, recall %.3f%s",
-                 done, fid, metrics.kid, metrics.kid_std, metrics.classifier_score, metrics.precision,
-                 metrics.recall, agreement)
+        log.info("epoch %d: FID %s, KID %s ± %s, classifier score %.2f, precision %s, recall %s%s", done,
+                 fmt(metrics.fid, 2), fmt(metrics.kid, 4), fmt(metrics.kid_std, 4), metrics.classifier_score,
+                 fmt(metrics.precision, 3), fmt(metrics.recall, 3), agreement)
 
 
 class SampleGrid(EpochWriter):

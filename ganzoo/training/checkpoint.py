@@ -116,7 +116,7 @@ def _reading(path: Path):
     try:
         with np.load(path) as data:
             yield data
-    except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
+    except (OSError, EOFError, ValueError, KeyError, TypeError, RecursionError, zipfile.BadZipFile) as error:
         reason = str(error) or type(error).__name__
         raise CheckpointError(f"cannot resume from {path}: {reason} (move it away to resume from the one before "
                               "it)") from None

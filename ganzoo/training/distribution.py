@@ -97,6 +97,6 @@ def worker_index() -> int:
         task = config["task"]
         if task["type"] != "worker" or not 0 <= int(task["index"]) < len(workers):
             raise ValueError(f"task {task} is not one of the {len(workers)} workers")
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, RecursionError) as error:
         raise UserError(f"TF_CONFIG is not a valid multi-worker configuration: {error}") from None
     return int(task["index"])

@@ -46,7 +46,7 @@ def _in_use(run: RunDirectory) -> RunInUseError:
     try:
         record = json.loads(run.lock_file.read_text())
         holder = f"pid {int(record['pid'])} on {record['host']}, since {record['since']}"
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         holder = "another process"
     return RunInUseError(f"{run.path} is in use by another ganzoo train ({holder}): wait for it to end, or stop it")
 

@@ -104,7 +104,7 @@ def _read_card(folder: Path) -> dict:
     """card.json as an object with a sha256; ValueError saying what is wrong."""
     try:
         card = json.loads((folder / "card.json").read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as error:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:  # RecursionError: nested too deep
         raise ValueError(f"card.json is unreadable: {error}") from None
     if not isinstance(card, dict) or not isinstance(card.get("sha256"), str):
         raise ValueError("card.json is not an object with a sha256")

@@ -18,7 +18,7 @@ matrix product without any copy in between:
 
 U holds (a/r)^2 times as many numbers as the kernel (2.6x for 5x5), so for
 a few images, where reading weights dominates, direct convolutions are faster:
-the export keeps both graphs and picks by batch size (MIN_BATCH,
+the export keeps both graphs and picks by batch size (form.MIN_BATCH,
 ganzoo_runtime.cpu.batch_dispatch).
 
 Unlike ganzoo_runtime.cpu.subpixel this is not the same arithmetic: rounding
@@ -40,7 +40,6 @@ POINTS = (0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5)
 # Chosen, not measured: thinner matrix products, or smaller savings, are unlikely to repay the transforms.
 MIN_CHANNELS = 16
 MIN_SAVING = 2.0  # direct multiplications / Winograd multiplications
-MIN_BATCH = 4  # measured crossover on the default DCGAN (2-core AVX-512 CPU): 2 images slower, 4 faster
 
 
 def rewrite_convolutions(model) -> int:
