@@ -55,9 +55,12 @@ class PluginError(UserError):
 
 class UnknownPluginError(PluginError):
     def __init__(self, group: str, name: str, known: list[str]):
+        from ganzoo.first_party import install_hint
+
         noun = GROUP_NOUNS.get(group, group)
         valid = ", ".join(sorted(known)) or "none installed"
-        super().__init__(f"unknown {noun} '{name}' (valid: {valid})")
+        hint = install_hint(name) if group == "ganzoo.architectures" else None
+        super().__init__(f"unknown {noun} '{name}' (valid: {valid})" + (f"; {hint}" if hint else ""))
 
 
 class BrokenPluginError(PluginError):

@@ -31,11 +31,18 @@ def open_generator(source: Path, device: str = "auto", ema: bool = True, cache: 
     ``cache``: an ONNX file's CPU form is cached on disk (ganzoo_runtime.cpu.cache), unless False;
     ``truncation``: the truncation psi for a generator that takes one (a UserError for one that does not).
     """
-    from ganzoo.zoo.shelf import resolve_source
+    from ganzoo.zoo.shelf import PREFIX, resolve_source
+    given = str(source)
     source = resolve_source(source)
     if source.suffix.lower() == ".onnx" or source.is_file():
         from ganzoo_runtime.model import OnnxGenerator
-        generator = OnnxGenerator(source, device, cache)
+        try:
+            generator = OnnxGenerator(source, device, cache, name=given if given.startswith(PREFIX) else None)
+        except UserError as error:
+            if source.suffix.lower() == ".onnx" or "not a loadable ONNX model" not in str(error):
+                raise
+            raise UserError(f"{source} is not an ONNX file: expected a run directory, an .onnx file made by "
+                            "`ganzoo export`, or zoo:NAME") from None
         return GeneratorSource(generator.sampler(truncation), generator.info, generator.description,
                                generator.pixel_sampler(truncation))
     if (source / "config.json").is_file():

@@ -96,3 +96,37 @@ def test_a_recipe_that_is_not_a_regular_file_is_refused_before_it_is_read(cli, t
         path.symlink_to(kind)  # endless: reading it whole would fill memory
     code, _, err = cli("train", "dcgan", "-d", "mnist-5k", "--recipe", path)
     assert code == 2 and err.strip() == f"error: recipe {path} is not a regular file", err
+
+
+def test_a_plugin_of_ganzoos_own_that_is_not_installed_is_named_with_its_install_command(cli, tmp_path):
+    # the cli fixture loads ganzoo's own plugins only: as if none of plugins/ were installed
+    code, _, err = cli("train", "sagan", "-d", "mnist-5k")
+    assert code == 2 and err.strip() == ("error: unknown architecture 'sagan' (valid: dcgan); ganzoo-sagan provides "
+                                         "it: pip install ./plugins/sngan ./plugins/sagan (from a clone of ganzoo)")
+    code, _, err = cli("sample", "zoo:stylegan-mnist-small", "-o", tmp_path / "g.png")
+    assert code == 2 and "unknown zoo entry 'stylegan-mnist-small'" in err
+    assert "; ganzoo-stylegan provides it (architecture stylegan): pip install ./plugins/stylegan" in err
+    code, _, err = cli("train", "mlpgan", "-d", "mnist-5k")  # not ganzoo's own: no hint
+    assert code == 2 and err.strip() == "error: unknown architecture 'mlpgan' (valid: dcgan)"
+
+
+def test_messages_name_what_the_user_typed(cli, tmp_path):
+    code, _, err = cli("sample", "zoo:dcgan-mnist", "--label", "3", "-o", tmp_path / "g.png")
+    assert code == 2 and err.strip() == "error: zoo:dcgan-mnist is not a conditional generator: it takes no --label"
+    code, _, err = cli("sample", "zoo:dcgan-mnist", "--truncation", "0.5", "-o", tmp_path / "g.png")
+    assert code == 2 and err.startswith("error: zoo:dcgan-mnist has no truncation input")
+    grid = tmp_path / "grid.png"
+    grid.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    code, _, err = cli("eval", grid)
+    assert code == 2 and err.strip() == (f"error: {grid} is not an ONNX file: expected a run directory, an .onnx file "
+                                         "made by `ganzoo export`, or zoo:NAME")
+
+
+def test_a_missing_dataset_is_said_before_tensorflow_loads():
+    import subprocess
+    import sys
+    code = ("import sys; from ganzoo.cli.main import main; assert main(['train', 'dcgan']) == 2; "
+            "assert 'tensorflow' not in sys.modules, 'TensorFlow was imported'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stderr.strip() == "error: missing --dataset (for example --dataset mnist)", \
+        result.stderr

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import subprocess
+import sys
 
 import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from conftest import run_cli
+from conftest import REPO, run_cli
 from ganzoo_runtime.cpu import form as cpu
 from ganzoo_runtime.cpu.batch_dispatch import DISPATCH_NODE
 from ganzoo_runtime.cpu.cache import FormCache
@@ -84,6 +86,18 @@ def test_a_rewrite_that_fails_its_check_is_not_used(portable, monkeypatch, caplo
         form = cpu.cpu_form(data, _info(portable))
     assert form.model is data and form.description == "portable graph"
     assert "the CPU rewrites failed their check against the file (winograd differs by" in caplog.text
+
+
+def test_a_file_no_rewrite_applies_to_is_cached_as_such_and_loads_without_onnx(tmp_path):
+    """The shelf's float16 dcgan file has nothing to rewrite: a second load knows that from the cache, without
+    importing onnx (2 s of a `ganzoo sample zoo:…`)."""
+    shelf_file = REPO / "ganzoo" / "zoo" / "entries" / "dcgan-mnist" / "generator.onnx"
+    code = ("import sys; from ganzoo_runtime.model import OnnxGenerator; "
+            f"print(OnnxGenerator({str(shelf_file)!r}, 'cpu').description, 'onnx' in sys.modules)")
+    env = {**os.environ, "GANZOO_CACHE_DIR": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env) for _ in range(2)]
+    assert [r.stdout.strip() for r in runs] == ["onnxruntime on cpu (portable graph) True",
+                                                "onnxruntime on cpu (portable graph, cached) False"], runs[1].stderr
 
 
 def test_a_second_load_reads_the_cache(portable, tmp_path):

@@ -25,8 +25,10 @@ class OnnxGenerator:
     ganzoo_runtime.cuda (``cuda`` settings)."""
 
     def __init__(self, path: str | os.PathLike, device: str = "auto", cache: bool = True,
-                 cuda: Optional[CudaSettings] = None):
+                 cuda: Optional[CudaSettings] = None, name: Optional[str] = None):
+        """``name``: the file as the user named it, for messages (``zoo:NAME`` rather than the shelf's own path)."""
         path = Path(path)
+        self.name = name or path.name
         if not path.is_file():
             raise UserError(f"{path}: no such file")
         try:
@@ -72,7 +74,7 @@ class OnnxGenerator:
         """``generate`` with the truncation psi fixed (None: the file's default, 1); a file without the input
         refuses a psi here, before anything runs."""
         if truncation is not None and not self.takes_truncation:
-            raise no_truncation_input(self.path.name)
+            raise no_truncation_input(self.name)
         return functools.partial(self.generate, truncation=truncation)
 
     def pixel_sampler(self, truncation: Optional[float] = None) -> Callable[..., np.ndarray]:
@@ -101,10 +103,10 @@ class OnnxGenerator:
             feeds[TRUNCATION] = np.asarray(truncation, np.float32)
         if self.info.conditional:
             if labels is None:
-                raise UserError(f"{self.path.name} is conditional: give --label (0..{self.info.num_classes - 1})")
+                raise UserError(f"{self.name} is conditional: give --label (0..{self.info.num_classes - 1})")
             feeds[self._input_names[1]] = np.asarray(labels, np.int64)
         elif labels is not None:
-            raise UserError(f"{self.path.name} is not a conditional generator: it takes no --label")
+            raise UserError(f"{self.name} is not a conditional generator: it takes no --label")
         if self._runner:
             return self._runner.run(feeds, output)
         return self.session.run([output], feeds)[0]

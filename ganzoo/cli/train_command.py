@@ -47,8 +47,6 @@ def train_command(architecture, run_dir, resume, recipe, **given) -> None:
       ganzoo train dcgan --dataset folder:faces/ --image-size 64 --channels 3
       ganzoo train --resume --run-dir runs/dcgan-mnist-20261126-120000
     """
-    from ganzoo.tf_import import import_tensorflow
-    import_tensorflow(start_runtime=False)  # plugins import Keras: do it quietly, once; the trainer picks devices
     from ganzoo.training.trainer import TrainingDiverged, TrainingInterrupted, TrainRequest, prepare, train
 
     given["hparams"] = dict(given["hparams"] or ())  # (NAME, VALUE) pairs; a later one wins
@@ -56,7 +54,12 @@ def train_command(architecture, run_dir, resume, recipe, **given) -> None:
     if recipe:
         from ganzoo.recipes import load_recipe
         loaded = load_recipe(recipe)
-    plan = prepare(TrainRequest(architecture, given, loaded, run_dir, resume))
+    request = TrainRequest(architecture, given, loaded, run_dir, resume)
+    if not resume:
+        request.names()  # a missing architecture or dataset is said before TensorFlow takes seconds to load
+    from ganzoo.tf_import import import_tensorflow
+    import_tensorflow(start_runtime=False)  # plugins import Keras: do it quietly, once; the trainer picks devices
+    plan = prepare(request)
     config, run, data = plan.config, plan.run, plan.dataset
 
     def announce() -> None:

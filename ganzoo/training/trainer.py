@@ -61,6 +61,18 @@ class TrainRequest:
             recipe["hparams"] = dict(self.recipe.hparams)
         return command_line, recipe
 
+    def names(self) -> tuple[str, str]:
+        """(generator, dataset) of a new run, from the command line or the recipe; a one-line UserError for
+        either missing. Cheap: the command checks it before TensorFlow loads."""
+        command_line, recipe = self.layers()
+        generator = command_line.get("generator") or recipe.get("generator")
+        if not generator:
+            raise UserError("missing architecture: ganzoo train ARCH --dataset NAME (see `ganzoo list`)")
+        dataset = command_line.get("dataset") or recipe.get("dataset")
+        if not dataset:
+            raise UserError("missing --dataset (for example --dataset mnist)")
+        return generator, dataset
+
 
 @dataclass(frozen=True)
 class TrainPlan:
@@ -104,12 +116,7 @@ def prepare(request: TrainRequest) -> TrainPlan:
     if request.resume:
         return _prepare_resume(request)
     command_line, recipe = request.layers()
-    generator = command_line.get("generator") or recipe.get("generator")
-    if not generator:
-        raise UserError("missing architecture: ganzoo train ARCH --dataset NAME (see `ganzoo list`)")
-    dataset_name = command_line.get("dataset") or recipe.get("dataset")
-    if not dataset_name:
-        raise UserError("missing --dataset (for example --dataset mnist)")
+    generator, dataset_name = request.names()
     run = RunDirectory(request.run_dir or default_run_path(request.architecture or generator, dataset_name))
     check_not_in_use(run)  # first: a run being written also holds a config.json
     _check_fresh(run)

@@ -146,8 +146,22 @@ def find_entry(name: str) -> ShelfEntry:
         if entry.name == name:
             raise UserError(f"zoo entry '{name}' from {entry.provider} is broken: {entry.reason}")
     if name not in entries:
-        raise UserError(f"unknown zoo entry '{name}' (valid: {', '.join(sorted(entries)) or 'none installed'})")
+        hint = _provider_hint(name)
+        raise UserError(f"unknown zoo entry '{name}' (valid: {', '.join(sorted(entries)) or 'none installed'})"
+                        + (f"; {hint}" if hint else ""))
     return entries[name]
+
+
+def _provider_hint(name: str) -> str | None:
+    """For an entry of one of ganzoo's own plugins that is not installed: which distribution ships it. Entries are
+    named after the recipe that trains them, and the recipe names the architecture."""
+    from ganzoo.first_party import install_hint
+    from ganzoo.recipes import load_recipe, recipe_names
+
+    if name not in recipe_names():
+        return None
+    architecture = load_recipe(name).train.get("generator")
+    return install_hint(architecture, f"it (architecture {architecture})") if architecture else None
 
 
 def verified_model(name: str) -> Path:
