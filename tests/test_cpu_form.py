@@ -27,12 +27,9 @@ pytestmark = pytest.mark.xdist_group("trained_run")  # fixtures built once, on o
 
 
 @pytest.fixture(scope="session")
-def portable(trained_run, tmp_path_factory):
+def portable(trained_onnx):
     """The tiny run's default export: the portable file."""
-    path = tmp_path_factory.mktemp("cpu-form") / "g.onnx"
-    result = run_cli("export", str(trained_run), "--output", str(path))
-    assert result.returncode == 0, result.stderr
-    return path
+    return trained_onnx
 
 
 def _info(path) -> GeneratorInfo:
