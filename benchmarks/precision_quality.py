@@ -22,12 +22,12 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from ganzoo.tf_import import import_tensorflow
+from ganzoo.tf_support.imports import import_tensorflow
 
 import_tensorflow()
 
 from ganzoo.datasets import as_arrays, open_dataset  # noqa: E402
-from ganzoo.generator_source import open_generator  # noqa: E402
+from ganzoo.cli.generator_source import open_generator  # noqa: E402
 from ganzoo.metrics.evaluate import Evaluator  # noqa: E402
 from ganzoo.recipes import load_recipe  # noqa: E402
 from ganzoo.training.trainer import TrainRequest, prepare, train  # noqa: E402

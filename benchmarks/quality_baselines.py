@@ -16,7 +16,7 @@ import numpy as np
 from ganzoo.cli.eval_command import format_table
 from ganzoo.datasets import as_arrays, open_dataset
 from ganzoo.metrics.evaluate import Evaluator
-from ganzoo.tf_import import import_tensorflow
+from ganzoo.tf_support.imports import import_tensorflow
 from ganzoo_runtime.images import to_uint8
 from ganzoo_runtime.latents import latent_vectors
 
@@ -37,7 +37,7 @@ def main() -> None:
     import_tensorflow()
     import keras
 
-    from ganzoo import discovery
+    from ganzoo.plugins import discovery
     keras.utils.set_random_seed(args.seed)
     generator = discovery.load("ganzoo.architectures", "dcgan").generator(reference.info.spec, latent_dim=100)
     images = generator.predict(latent_vectors(args.seed, args.n, 100), batch_size=500, verbose=0)

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 
-from ganzoo.tf_import import import_tensorflow
+from ganzoo.tf_support.imports import import_tensorflow
 
 tf = import_tensorflow()
 

@@ -28,14 +28,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from ganzoo.tf_import import import_tensorflow
+from ganzoo.tf_support.imports import import_tensorflow
 
 tf = import_tensorflow()
 import keras
 
-from ganzoo import models
-from ganzoo.generator_inputs import generator_inputs
-from ganzoo.interfaces import LossContext
+from ganzoo.plugins import models
+from ganzoo.plugins.generator_inputs import generator_inputs
+from ganzoo.plugins.interfaces import LossContext
 from ganzoo.training.pipeline import steps_per_epoch
 from ganzoo.training.trainer import TrainRequest, prepare, train
 from variants import variant_options

@@ -31,8 +31,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ganzoo.generator_inputs import generator_inputs, takes_truncation
-from ganzoo.interfaces import ImageSpec
+from ganzoo.plugins.generator_inputs import generator_inputs, takes_truncation
+from ganzoo.plugins.interfaces import ImageSpec
 
 SPECS = (ImageSpec(28, 28, 1, 10), ImageSpec(32, 32, 3, 10))
 LATENT_DIM = 16
@@ -54,7 +54,7 @@ def check_loss(name: str) -> None:
     networks with finite losses."""
     import keras
 
-    from ganzoo.run_plugins import load_loss
+    from ganzoo.plugins.run_plugins import load_loss
     spec = ImageSpec(8, 8, 1)
     loss = load_loss(name)[1]
     generator = keras.Sequential([keras.Input((LATENT_DIM,), name="z"), keras.layers.Dense(64, activation="tanh"),
@@ -72,7 +72,7 @@ def _check_loss_values(name: str, loss, discriminator, spec: ImageSpec) -> None:
     import keras
     import tensorflow as tf
 
-    from ganzoo.interfaces import LossContext
+    from ganzoo.plugins.interfaces import LossContext
     rng = np.random.default_rng(2)
     images = [tf.constant(rng.uniform(-1, 1, (BATCH, *spec.shape)), tf.float32) for _ in range(2)]
     logits = [tf.constant(rng.standard_normal((BATCH, 1)), tf.float32) for _ in range(2)]
@@ -92,9 +92,9 @@ def _check_loss_values(name: str, loss, discriminator, spec: ImageSpec) -> None:
 def _check_architecture_on(name: str, workdir: Path, spec: ImageSpec) -> None:
     import keras
 
-    from ganzoo import models
+    from ganzoo.plugins import models
     from ganzoo.errors import UserError
-    from ganzoo.run_plugins import ModelPlugins
+    from ganzoo.plugins.run_plugins import ModelPlugins
     from ganzoo.training.checkpoint import CheckpointInfo, latest_checkpoint, load_checkpoint, save_checkpoint
 
     label = f"{name} at {spec.height}x{spec.width}x{spec.channels}"
@@ -161,7 +161,7 @@ def _check_truncation(generator, z, labels, images, label: str) -> None:
 
 
 def _nonsaturating():
-    from ganzoo.run_plugins import load_loss
+    from ganzoo.plugins.run_plugins import load_loss
     return load_loss("nonsaturating")[1]
 
 
@@ -190,7 +190,7 @@ def _as_dataset(data):
 
 
 def _export_with_parity(pair, spec: ImageSpec, generator, conditional: bool, workdir: Path, label: str) -> None:
-    from ganzoo import models
+    from ganzoo.plugins import models
     from ganzoo.exporting import ExportVerificationError
     from ganzoo.exporting.onnx_export import export_onnx
     from ganzoo_runtime.metadata import GeneratorInfo

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from ganzoo import discovery
+from ganzoo.plugins import discovery
 from ganzoo.testing import ConformanceError, check_architecture, check_loss
 
 # ganzoo's own plugins; each separately distributed plugin (plugins/*) runs the kit in its own tests, as a third

@@ -11,8 +11,8 @@ from PIL import Image
 
 from conftest import REPO
 from ganzoo.datasets import DatasetError, as_arrays, open_dataset
-from ganzoo.discovery import UnknownPluginError
-from ganzoo.interfaces import ImageSpec
+from ganzoo.plugins.discovery import UnknownPluginError
+from ganzoo.plugins.interfaces import ImageSpec
 
 
 @pytest.fixture

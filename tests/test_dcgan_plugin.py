@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from ganzoo import discovery
-from ganzoo.interfaces import ImageSpec, LossContext
+from ganzoo.plugins import discovery
+from ganzoo.plugins.interfaces import ImageSpec, LossContext
 
 
 def _factories():

@@ -7,13 +7,13 @@ import sys
 import pytest
 from conftest import make_distribution, pythonpath_with, run_cli
 
-from ganzoo import discovery
-from ganzoo.discovery import BrokenPluginError, UnknownPluginError
+from ganzoo.plugins import discovery
+from ganzoo.plugins.discovery import BrokenPluginError, UnknownPluginError
 
 GOOD = """
 import keras
 from ganzoo import Architecture
-from ganzoo.interfaces import Loss, TrainingDefaults
+from ganzoo.plugins.interfaces import Loss, TrainingDefaults
 from ganzoo_dcgan.models import build_discriminator
 
 def generator(spec, *, latent_dim):

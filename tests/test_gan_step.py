@@ -8,7 +8,7 @@ import pytest
 from ganzoo_dcgan.losses import NonSaturatingLoss
 from ganzoo_dcgan.models import build_discriminator, build_generator
 
-from ganzoo.interfaces import ImageSpec
+from ganzoo.plugins.interfaces import ImageSpec
 from ganzoo.training import precision
 from ganzoo.training.gan import GAN
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from conftest import run_cli
-from ganzoo import discovery
-from ganzoo.interfaces import LossContext
+from ganzoo.plugins import discovery
+from ganzoo.plugins.interfaces import LossContext
 from ganzoo.training.gan import GAN
 from ganzoo_dcgan.losses import gradient_penalty
 

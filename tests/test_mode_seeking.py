@@ -10,7 +10,7 @@ import tensorflow as tf
 from ganzoo_dcgan.losses import NonSaturatingLoss
 from ganzoo_dcgan.models import build_discriminator, build_generator
 
-from ganzoo.interfaces import ImageSpec
+from ganzoo.plugins.interfaces import ImageSpec
 from ganzoo.training.gan import GAN
 from ganzoo.training.mode_seeking import EPSILON, mode_seeking_term
 

@@ -5,9 +5,9 @@ import dataclasses
 import pytest
 
 from ganzoo import settings
-from ganzoo.architecture import Architecture, HParam
+from ganzoo.plugins.architecture import Architecture, HParam
 from ganzoo.cli.train_command import train_command
-from ganzoo.interfaces import TrainingDefaults
+from ganzoo.plugins.interfaces import TrainingDefaults
 from ganzoo.settings import CORE_DEFAULTS, SETTINGS, TrainConfig
 
 
@@ -130,7 +130,7 @@ def test_a_wrong_record_fails_when_it_is_made(make, says):
 
 def test_conditioning_is_read_from_the_record():
     from ganzoo import WITH_LABELS
-    from ganzoo.interfaces import ImageSpec
+    from ganzoo.plugins.interfaces import ImageSpec
     labelled, unlabelled = ImageSpec(28, 28, 1, 10), ImageSpec(28, 28, 1)
     assert [Architecture(_factory, _factory, conditional=c).is_conditional(labelled)
             for c in (False, True, WITH_LABELS)] == [False, True, True]

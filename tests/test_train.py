@@ -151,7 +151,7 @@ def test_resume_without_a_checkpoint_starts_at_step_0(tiny_npz, tmp_path, cli):
 NAN_LOSS = """
 import keras
 from keras import ops
-from ganzoo.interfaces import Loss
+from ganzoo.plugins.interfaces import Loss
 
 class NanAfterThreeSteps(Loss):
     def __init__(self):
@@ -247,7 +247,7 @@ def test_a_conditional_generator_without_labels_writes_nothing(tmp_path):
 
 
 def test_plugins_are_resolved_once_and_training_never_returns_to_discovery(tiny_npz, tmp_path, monkeypatch):
-    from ganzoo import discovery
+    from ganzoo.plugins import discovery
     from ganzoo.training.trainer import TrainRequest, prepare, train
 
     loaded = []

@@ -12,7 +12,7 @@ import numpy as np
 import onnx
 import pytest
 
-from ganzoo.interfaces import ImageSpec
+from ganzoo.plugins.interfaces import ImageSpec
 from ganzoo_runtime.metadata import GeneratorInfo
 
 SPEC = ImageSpec(8, 8, 1)
@@ -131,9 +131,9 @@ def test_a_format_1_file_still_loads(truncating_file, tmp_path):
 
 def test_a_truncation_input_before_the_latents_is_a_broken_plugin(fake_site):
     from conftest import make_distribution
-    from ganzoo import models
-    from ganzoo.discovery import BrokenPluginError
-    from ganzoo.run_plugins import ModelPlugins
+    from ganzoo.plugins import models
+    from ganzoo.plugins.discovery import BrokenPluginError
+    from ganzoo.plugins.run_plugins import ModelPlugins
 
     make_distribution(fake_site, "firstplug", "1.0", {"ganzoo.architectures": {"first": "first_mod:ARCH"}},
                       {"first_mod": """

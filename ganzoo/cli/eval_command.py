@@ -36,7 +36,7 @@ def eval_command(source, dataset, n, seed, batch_size, device, as_json, ema, cac
     images must be 28x28x1. An .onnx file is evaluated without TensorFlow.
     """
     from ganzoo.datasets import as_arrays, open_dataset
-    from ganzoo.generator_source import open_generator
+    from ganzoo.cli.generator_source import open_generator
     from ganzoo.metrics.evaluate import evaluate
     from ganzoo_runtime.sampling import balanced_images, labels_for
 

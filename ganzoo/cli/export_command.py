@@ -40,7 +40,7 @@ def export_command(run, format_, output, opset, precision, layout, pixels, ema) 
         run = newest_run()
         if run is None:
             raise UserError("no run to export: ./runs/ holds no run directory (give RUN, or train one first)")
-    from ganzoo.tf_import import import_tensorflow
+    from ganzoo.tf_support.imports import import_tensorflow
     import_tensorflow()
     from ganzoo.exporting import ExportVerificationError
     from ganzoo.training.restore import load_trained_generator

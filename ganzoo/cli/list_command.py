@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ganzoo import discovery
-from ganzoo.interfaces import GROUPS
+from ganzoo.plugins import discovery
+from ganzoo.plugins.interfaces import CODE_GROUPS, GROUPS
 
 
 @click.command("list")
@@ -19,21 +19,21 @@ def list_command(check: bool, architecture: str | None) -> None:
         _describe(architecture)
         return
     excluded: set[str] = set()
-    plugins = discovery.discover_plugins(excluded=excluded)
+    plugins = [p for p in discovery.discover_plugins(excluded=excluded) if p.group in CODE_GROUPS]  # the shelf: below
     if excluded:
         reason = (f"{discovery.DISABLE_AUTOLOAD_ENV} is set" if discovery.autoload_disabled()
                   else f"not in {discovery.ALLOW_ENV}")
         click.echo(f"not loaded ({reason}): {', '.join(sorted(excluded))}", err=True)
     problems = {}
     if check:
-        from ganzoo.plugin_check import check_plugin
-        from ganzoo.tf_import import import_tensorflow
+        from ganzoo.plugins.check import check_plugin
+        from ganzoo.tf_support.imports import import_tensorflow
         import_tensorflow()  # plugins import Keras: do it quietly, once
         problems = {p: check_plugin(p) for p in plugins}
     for p in discovery.retired_plugins():  # known broken without importing anything
         problems[p] = discovery.retired_message(p)
     width = max((len(p.name) for p in plugins), default=0) + 2
-    for group in GROUPS:
+    for group in CODE_GROUPS:
         click.echo(group)
         members = [p for p in plugins if p.group == group]
         if not members:
@@ -76,8 +76,8 @@ def _list_shelf() -> int:
 
 
 def _describe(name: str) -> None:
-    from ganzoo.run_plugins import load_architecture
-    from ganzoo.tf_import import import_tensorflow
+    from ganzoo.plugins.run_plugins import load_architecture
+    from ganzoo.tf_support.imports import import_tensorflow
 
     import_tensorflow(start_runtime=False)  # plugins import Keras: do it quietly
 

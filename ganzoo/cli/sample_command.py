@@ -14,7 +14,7 @@ from ganzoo_runtime.cli import DEFAULT_OUTPUT
 from ganzoo_runtime.providers import DEVICES
 
 from ganzoo.cli.weights_option import cache_option, ema_option
-from ganzoo.setting_types import FiniteFloatRange
+from ganzoo.settings.types import FiniteFloatRange
 
 
 @click.command("sample")
@@ -34,7 +34,7 @@ from ganzoo.setting_types import FiniteFloatRange
 @cache_option
 def sample_command(source, n, seed, batch_size, output, device, label, truncation, ema, cache) -> None:
     """Draw images from a run directory or an exported .onnx file."""
-    from ganzoo.generator_source import open_generator
+    from ganzoo.cli.generator_source import open_generator
     from ganzoo_runtime.progress import ProgressLine
     from ganzoo_runtime.sampling import sample_to_path
 

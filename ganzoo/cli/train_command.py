@@ -57,7 +57,7 @@ def train_command(architecture, run_dir, resume, recipe, **given) -> None:
     request = TrainRequest(architecture, given, loaded, run_dir, resume)
     if not resume:
         request.names()  # a missing architecture or dataset is said before TensorFlow takes seconds to load
-    from ganzoo.tf_import import import_tensorflow
+    from ganzoo.tf_support.imports import import_tensorflow
     import_tensorflow(start_runtime=False)  # plugins import Keras: do it quietly, once; the trainer picks devices
     plan = prepare(request)
     config, run, data = plan.config, plan.run, plan.dataset

@@ -9,9 +9,9 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from ganzoo import discovery
+from ganzoo.plugins import discovery
 from ganzoo.errors import UserError
-from ganzoo.interfaces import ArrayDataset, Dataset
+from ganzoo.plugins.interfaces import ArrayDataset, Dataset
 
 
 class DatasetError(UserError):

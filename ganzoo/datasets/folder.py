@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ganzoo.datasets import DatasetError
-from ganzoo.interfaces import DatasetInfo, ImageSpec
+from ganzoo.plugins.interfaces import DatasetInfo, ImageSpec
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ganzoo.datasets import DatasetError
-from ganzoo.interfaces import ArrayDataset
+from ganzoo.plugins.interfaces import ArrayDataset
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import zipfile
 import numpy as np
 
 from ganzoo.datasets import DatasetError
-from ganzoo.interfaces import ArrayDataset
+from ganzoo.plugins.interfaces import ArrayDataset
 
 
 def npz(path: str) -> ArrayDataset:

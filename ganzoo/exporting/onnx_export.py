@@ -29,8 +29,8 @@ from ganzoo import __version__
 from ganzoo.errors import UserError
 from ganzoo.exporting import ExportVerificationError
 from ganzoo.exporting.int8 import default_opset, quantize_int8
-from ganzoo.generator_inputs import NO_TRUNCATION, TRUNCATION, generator_inputs, takes_truncation
-from ganzoo.interrupts import deferred_ctrl_c
+from ganzoo.plugins.generator_inputs import NO_TRUNCATION, TRUNCATION, generator_inputs, takes_truncation
+from ganzoo.tf_support.interrupts import deferred_ctrl_c
 from ganzoo_runtime.atomic import atomic_path
 from ganzoo_runtime.cpu.subpixel import rewrite_conv_transposes
 from ganzoo_runtime.latents import latent_vectors

@@ -9,8 +9,8 @@ import numpy as np
 from ganzoo.errors import UserError
 from ganzoo.exporting import ExportVerificationError
 from ganzoo.exporting.onnx_export import PARITY_BATCHES, PARITY_SEED
-from ganzoo.generator_inputs import generator_inputs
-from ganzoo.interrupts import deferred_ctrl_c
+from ganzoo.plugins.generator_inputs import generator_inputs
+from ganzoo.tf_support.interrupts import deferred_ctrl_c
 from ganzoo.training.restore import TrainedGenerator
 from ganzoo_runtime.atomic import staging_folder
 from ganzoo_runtime.latents import latent_vectors

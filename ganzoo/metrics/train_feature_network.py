@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--output-dir", type=Path, default=Path(__file__).parent / "data")
     args = parser.parse_args()
 
-    from ganzoo.tf_import import import_tensorflow
+    from ganzoo.tf_support.imports import import_tensorflow
     tf = import_tensorflow()
     import keras
     import onnx

@@ -22,7 +22,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from ganzoo.setting_types import AUGMENT_POLICIES as POLICIES
+from ganzoo.settings.types import AUGMENT_POLICIES as POLICIES
 
 TRANSLATION_RATIO, CUTOUT_RATIO = 0.125, 0.5
 

@@ -22,7 +22,7 @@ from ganzoo_runtime.images import save_gif, save_grid, to_uint8
 from ganzoo_runtime.metadata import GeneratorInfo
 from ganzoo_runtime.sampling import balanced_images, labels_for
 
-from ganzoo.generator_inputs import generator_inputs
+from ganzoo.plugins.generator_inputs import generator_inputs
 from ganzoo.training.checkpoint import CheckpointInfo, save_checkpoint
 from ganzoo.training.metrics_file import METRICS_COLUMNS, QUALITY_COLUMNS, append_row
 from ganzoo.training.run_directory import RunDirectory

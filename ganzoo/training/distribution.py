@@ -28,7 +28,7 @@ STRATEGIES = ("default", "mirrored", "multiworker")
 def make_strategy(name: str, devices: Sequence[str] = ()):
     import tensorflow as tf
 
-    from ganzoo.tf_import import quiet, start_runtime
+    from ganzoo.tf_support.imports import quiet, start_runtime
 
     if name not in STRATEGIES:
         raise UserError(f"unknown strategy '{name}': choose {', '.join(STRATEGIES)}")

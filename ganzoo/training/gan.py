@@ -20,15 +20,15 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from ganzoo.generator_inputs import generator_inputs
-from ganzoo.interfaces import Loss, LossContext
+from ganzoo.plugins.generator_inputs import generator_inputs
+from ganzoo.plugins.interfaces import Loss, LossContext
 from ganzoo.training.augment import augment
 from ganzoo.training.ema import GeneratorEMA
 from ganzoo.training.mode_seeking import mode_seeking_term
 
 
 class GAN(keras.Model):
-    """Generator + discriminator trained together, by the loss's rules (see ganzoo.interfaces.Loss)."""
+    """Generator + discriminator trained together, by the loss's rules (see ganzoo.plugins.interfaces.Loss)."""
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, loss: Loss, latent_dim: int,
                  seed: int, r1_gamma: float = 0.0, ema: GeneratorEMA | None = None, conditional: bool = False,

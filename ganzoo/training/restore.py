@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ganzoo import models
+from ganzoo.plugins import models
 from ganzoo.errors import UserError
-from ganzoo.interrupts import deferred_ctrl_c
-from ganzoo.run_plugins import LoadedArchitecture, load_architecture
+from ganzoo.tf_support.interrupts import deferred_ctrl_c
+from ganzoo.plugins.run_plugins import LoadedArchitecture, load_architecture
 from ganzoo.settings import TrainConfig, load_config
 from ganzoo.training.checkpoint import load_checkpoint, usable_checkpoint
 from ganzoo.training.run_directory import RunDirectory

@@ -25,7 +25,7 @@ from ganzoo import __version__, settings
 from ganzoo.datasets import as_arrays, open_dataset
 from ganzoo.errors import UserError
 from ganzoo.recipes import Recipe
-from ganzoo.run_plugins import ModelPlugins, RunPlugins
+from ganzoo.plugins.run_plugins import ModelPlugins, RunPlugins
 from ganzoo.settings import TrainConfig
 from ganzoo.training.checkpoint import latest_checkpoint, read_info, set_aside_damaged, usable_checkpoint
 from ganzoo.training.metrics_file import read_metrics, truncate_metrics
@@ -403,7 +403,7 @@ def _build_gan(plan: TrainPlan, strategy):
     """The models, their EMA copy and optimizers, compiled, in the strategy's scope and dtype policy."""
     import keras
 
-    from ganzoo import models
+    from ganzoo.plugins import models
     from ganzoo.metrics.feature_network import FEATURE_SHAPE
     from ganzoo.training import precision
     from ganzoo.training.ema import GeneratorEMA

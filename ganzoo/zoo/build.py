@@ -172,7 +172,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from ganzoo.recipes import load_recipe
-    from ganzoo.tf_import import import_tensorflow
+    from ganzoo.tf_support.imports import import_tensorflow
 
     import_tensorflow()  # quietly, before anything imports it
     recipe = load_recipe(args.recipe)

@@ -17,11 +17,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ganzoo.discovery import Plugin, discover_plugins
+from ganzoo.plugins.discovery import Plugin, discover_plugins
+from ganzoo.plugins.interfaces import ZOO_GROUP
 from ganzoo.errors import UserError
 
 PREFIX = "zoo:"
-GROUP = "ganzoo.zoo"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 
 
@@ -92,7 +92,7 @@ def entry_folder(plugin: Plugin) -> Path:
 def _entry_folders(broken: list[BrokenEntry]) -> list[tuple[Path, str]]:
     """ganzoo's own entries, then each admitted plugin's (through discovery: the allow-list holds here too)."""
     folders = [(Path(str(importlib.resources.files("ganzoo.zoo").joinpath("entries"))), "ganzoo")]
-    for plugin in discover_plugins(GROUP):
+    for plugin in discover_plugins(ZOO_GROUP):
         try:
             folders.append((entry_folder(plugin), plugin.distribution))
         except ValueError as error:
@@ -155,7 +155,7 @@ def find_entry(name: str) -> ShelfEntry:
 def _provider_hint(name: str) -> str | None:
     """For an entry of one of ganzoo's own plugins that is not installed: which distribution ships it. Entries are
     named after the recipe that trains them, and the recipe names the architecture."""
-    from ganzoo.first_party import install_hint
+    from ganzoo.plugins.first_party import install_hint
     from ganzoo.recipes import load_recipe, recipe_names
 
     if name not in recipe_names():

@@ -27,8 +27,8 @@ def test_cdcgan_keeps_the_contract(ganzoo_conformance):
 
 
 def test_train_export_and_sample_a_label(tmp_path):
-    from ganzoo.datasets.keras_datasets import mnist_5k
-    data = mnist_5k()
+    from ganzoo import open_dataset
+    data = open_dataset("mnist-5k")
     np.savez(tmp_path / "d.npz", x=data.images[::25, ..., 0], y=data.labels[::25])  # 200 images, 20 per digit
     run = tmp_path / "run"
     trained = ganzoo("train", "cdcgan", "--dataset", f"npz:{tmp_path / 'd.npz'}", "--epochs", "2", "--batch-size", "50",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from ganzoo.interfaces import Loss, LossContext, TrainingDefaults
+from ganzoo import Loss, LossContext, TrainingDefaults
 
 
 def _discriminator_bce(ctx: LossContext):

@@ -25,8 +25,8 @@ def ganzoo(*args):
 
 
 def _tiny_mnist(path, labels=True):
-    from ganzoo.datasets.keras_datasets import mnist_5k
-    data = mnist_5k()
+    from ganzoo import open_dataset
+    data = open_dataset("mnist-5k")
     arrays = {"x": data.images[::78][:64, ..., 0]}
     if labels:
         arrays["y"] = data.labels[::78][:64]

@@ -26,8 +26,8 @@ def ganzoo(*args):
 
 
 def _tiny_mnist(path):
-    from ganzoo.datasets.keras_datasets import mnist_5k
-    data = mnist_5k()
+    from ganzoo import open_dataset
+    data = open_dataset("mnist-5k")
     np.savez(path, x=data.images[::78][:64, ..., 0])
     return path
 
@@ -53,10 +53,10 @@ def test_the_discriminator_reaches_the_hinge_margin_within_a_few_steps():
     import tensorflow as tf
     from ganzoo_sngan.models import build_discriminator
 
-    from ganzoo.datasets.keras_datasets import mnist_5k
+    from ganzoo import open_dataset
     keras.utils.set_random_seed(0)
     discriminator = build_discriminator(ImageSpec(28, 28, 1), width=8, blocks=0)
-    digits = (mnist_5k().images[:32] / 127.5 - 1).astype(np.float32)
+    digits = (open_dataset("mnist-5k").images[:32] / 127.5 - 1).astype(np.float32)
     noise = np.random.default_rng(0).uniform(-1, 1, digits.shape).astype(np.float32)
     optimizer = keras.optimizers.Adam(2e-4, beta_1=0.0, beta_2=0.9)
     for _ in range(10):

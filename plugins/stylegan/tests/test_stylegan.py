@@ -26,8 +26,8 @@ def ganzoo(*args):
 
 
 def _tiny_mnist(path, size=28):
-    from ganzoo.datasets.keras_datasets import mnist_5k
-    images = mnist_5k().images[::78][:64, ..., 0]
+    from ganzoo import open_dataset
+    images = open_dataset("mnist-5k").images[::78][:64, ..., 0]
     if size != 28:
         images = np.pad(images, ((0, 0), (0, size - 28), (0, size - 28)))
     np.savez(path, x=images)

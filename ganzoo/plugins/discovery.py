@@ -16,7 +16,7 @@ from importlib import metadata
 from typing import Any
 
 from ganzoo.errors import UserError
-from ganzoo.interfaces import GROUPS, RETIRED_GROUPS
+from ganzoo.plugins.interfaces import GROUPS, RETIRED_GROUPS, ZOO_GROUP
 
 #: Set to 1 to load only ganzoo's own plugins (debugging, tests).
 DISABLE_AUTOLOAD_ENV = "GANZOO_DISABLE_PLUGIN_AUTOLOAD"
@@ -55,7 +55,7 @@ class PluginError(UserError):
 
 class UnknownPluginError(PluginError):
     def __init__(self, group: str, name: str, known: list[str]):
-        from ganzoo.first_party import install_hint
+        from ganzoo.plugins.first_party import install_hint
 
         noun = GROUP_NOUNS.get(group, group)
         valid = ", ".join(sorted(known)) or "none installed"
@@ -151,6 +151,8 @@ def retired_message(plugin: Plugin) -> str:
 
 def load_plugin(plugin: Plugin) -> Any:
     """Import the plugin's object; any failure becomes a :class:`BrokenPluginError`."""
+    if plugin.group == ZOO_GROUP:  # a folder of data: the shelf finds it without running the package's code
+        raise ValueError(f"{plugin.label} names a shelf folder, which is never imported")
     with plugin_code(plugin):
         return metadata.EntryPoint(plugin.name, plugin.value, plugin.group).load()
 

@@ -51,7 +51,7 @@ def open_generator(source: Path, device: str = "auto", ema: bool = True, cache: 
 
 
 def _keras_generator(source: Path, device: str, ema: bool, truncation: Optional[float]) -> GeneratorSource:
-    from ganzoo.tf_import import import_tensorflow
+    from ganzoo.tf_support.imports import import_tensorflow
     tf = import_tensorflow()
     if device == "tensorrt":
         raise UserError("--device tensorrt applies to .onnx files; export the run first (ganzoo export)")
@@ -60,7 +60,7 @@ def _keras_generator(source: Path, device: str, ema: bool, truncation: Optional[
         raise UserError("--device cuda: TensorFlow sees no GPU on this machine")
     from ganzoo.training.restore import load_trained_generator
 
-    from ganzoo.generator_inputs import NO_TRUNCATION, generator_inputs, takes_truncation
+    from ganzoo.plugins.generator_inputs import NO_TRUNCATION, generator_inputs, takes_truncation
 
     trained = load_trained_generator(source, ema)
     if truncation is not None and not takes_truncation(trained.generator):

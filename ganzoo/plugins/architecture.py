@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ganzoo.interfaces import ImageSpec, TrainingDefaults
+from ganzoo.plugins.interfaces import ImageSpec, TrainingDefaults
 
 #: ``Architecture.conditional`` for a pair that is conditional exactly when the dataset has labels.
 WITH_LABELS = "with-labels"

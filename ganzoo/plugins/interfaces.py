@@ -4,7 +4,7 @@ Entry-point groups (public API):
 
 * ``ganzoo.architectures``: a :class:`ganzoo.Architecture` record (the two
   factories, training defaults, conditioning, hyperparameters; see
-  ganzoo.architecture).
+  ganzoo.plugins.architecture).
 * ``ganzoo.losses``: a :class:`Loss` object.
 * ``ganzoo.datasets``: ``factory(**options) -> Dataset``.
 * ``ganzoo.zoo``: a folder of pretrained shelf entries (ganzoo.zoo.shelf).
@@ -28,7 +28,12 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-GROUPS = ("ganzoo.architectures", "ganzoo.losses", "ganzoo.datasets")
+#: The entry-point groups whose entries name code: an Architecture, a Loss, a dataset factory (imported on use).
+CODE_GROUPS = ("ganzoo.architectures", "ganzoo.losses", "ganzoo.datasets")
+#: The shelf's group: its entries name a folder of pretrained entries, found without importing anything.
+ZOO_GROUP = "ganzoo.zoo"
+#: Every group discovery reads, through the same allow-list.
+GROUPS = (*CODE_GROUPS, ZOO_GROUP)
 #: ganzoo 0.1's groups for the two factories, replaced by ``ganzoo.architectures``: found (to say so), never loaded.
 RETIRED_GROUPS = ("ganzoo.generators", "ganzoo.discriminators")
 

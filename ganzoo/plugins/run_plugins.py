@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ganzoo import discovery
-from ganzoo.architecture import Architecture, HParam, check_hparams
-from ganzoo.discovery import BrokenPluginError, Plugin
+from ganzoo.plugins import discovery
+from ganzoo.plugins.architecture import Architecture, HParam, check_hparams
+from ganzoo.plugins.discovery import BrokenPluginError, Plugin
 from ganzoo.errors import UserError
-from ganzoo.interfaces import ImageSpec, TrainingDefaults
+from ganzoo.plugins.interfaces import ImageSpec, TrainingDefaults
 
 ARCHITECTURES = "ganzoo.architectures"
 

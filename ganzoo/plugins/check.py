@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ganzoo import discovery
-from ganzoo.discovery import Plugin
+from ganzoo.plugins import discovery
+from ganzoo.plugins.discovery import Plugin
 from ganzoo.errors import UserError
 from ganzoo.testing import LATENT_DIM, SPECS
 
@@ -12,11 +12,11 @@ PROBE_SPEC = SPECS[0]  # the conformance kit's first spec: 28x28x1 with classes,
 
 def check_plugin(plugin: Plugin) -> str | None:
     """``None`` if the plugin loads and keeps its contract, else a one-line description of the problem."""
-    from ganzoo import run_plugins
+    from ganzoo.plugins import run_plugins
     try:
         obj = discovery.load_plugin(plugin)
         if plugin.group == "ganzoo.architectures":
-            from ganzoo import models
+            from ganzoo.plugins import models
             part = run_plugins.LoadedArchitecture(plugin, run_plugins.as_architecture(plugin, obj))
             models.build_models(run_plugins.ModelPlugins(part, part), PROBE_SPEC, LATENT_DIM, {})
         elif plugin.group == "ganzoo.losses":

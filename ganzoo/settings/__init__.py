@@ -23,8 +23,8 @@ from typing import Any
 import click
 
 from ganzoo.errors import UserError
-from ganzoo.interfaces import ImageSpec, TrainingDefaults
-from ganzoo.setting_types import BETA, POSITIVE_FLOAT, POSITIVE_INT, SEED, Assignment, Channels, DeviceList, \
+from ganzoo.plugins.interfaces import ImageSpec, TrainingDefaults
+from ganzoo.settings.types import BETA, POSITIVE_FLOAT, POSITIVE_INT, SEED, Assignment, Channels, DeviceList, \
     FiniteFloatRange, Policies
 
 

@@ -8,12 +8,12 @@ from typing import Any
 import keras
 import numpy as np
 
-from ganzoo import discovery
-from ganzoo.discovery import BrokenPluginError, Plugin
+from ganzoo.plugins import discovery
+from ganzoo.plugins.discovery import BrokenPluginError, Plugin
 from ganzoo.errors import UserError
-from ganzoo.generator_inputs import TRUNCATION, generator_inputs, takes_truncation
-from ganzoo.interfaces import ImageSpec
-from ganzoo.run_plugins import LoadedArchitecture, ModelPlugins
+from ganzoo.plugins.generator_inputs import TRUNCATION, generator_inputs, takes_truncation
+from ganzoo.plugins.interfaces import ImageSpec
+from ganzoo.plugins.run_plugins import LoadedArchitecture, ModelPlugins
 
 
 def build_generator(part: LoadedArchitecture, spec: ImageSpec, latent_dim: int, hparams: Mapping[str, Any],
