@@ -54,32 +54,53 @@ def check_loss(name: str) -> None:
     networks with finite losses."""
     import keras
 
-    from ganzoo.plugins.run_plugins import load_loss
     spec = ImageSpec(8, 8, 1)
-    loss = load_loss(name)[1]
+    loss = _load_loss(name)
     generator = keras.Sequential([keras.Input((LATENT_DIM,), name="z"), keras.layers.Dense(64, activation="tanh"),
                                   keras.layers.Reshape(spec.shape)])
-    discriminator = keras.Sequential([keras.Input(spec.shape), keras.layers.Flatten(), keras.layers.Dense(8),
-                                      keras.layers.LeakyReLU(), keras.layers.Dense(1)])
-    _check_loss_values(name, loss, discriminator, spec)
-    gan, logs = _one_step(generator, discriminator, loss, spec)
+    check_loss_values(name, loss)
+    try:
+        gan, logs = _one_step(generator, _probe_discriminator(spec), loss, spec)
+    except Exception as error:  # noqa: BLE001 - the plugin's code, run by Keras
+        raise ConformanceError(f"loss {name}: one training step failed: {type(error).__name__}: {error}") from None
     _expect(all(np.isfinite(v) for v in logs.values()), f"loss {name}: non-finite losses after one step: {logs}")
 
 
-def _check_loss_values(name: str, loss, discriminator, spec: ImageSpec) -> None:
-    """Each loss is a scalar, and its gradient with respect to the logits is not zero (a loss that ignores
-    them, such as ``0 * mean(logits)``, trains nothing while reporting losses)."""
+def _load_loss(name: str):
+    from ganzoo.errors import UserError
+    from ganzoo.plugins.run_plugins import load_loss
+    try:
+        return load_loss(name)[1]
+    except UserError as error:
+        raise ConformanceError(f"loss {name}: it does not load: {error}") from None
+
+
+def _probe_discriminator(spec: ImageSpec):
+    import keras
+    return keras.Sequential([keras.Input(spec.shape), keras.layers.Flatten(), keras.layers.Dense(8),
+                             keras.layers.LeakyReLU(), keras.layers.Dense(1)])
+
+
+def check_loss_values(name: str, loss) -> None:
+    """The fast check of a loss, without training (``ganzoo list --check`` runs it too): each of its two losses
+    is a scalar, and its gradient with respect to the logits is not zero (a loss that ignores them, such as
+    ``0 * mean(logits)``, trains nothing while reporting losses)."""
     import keras
     import tensorflow as tf
 
     from ganzoo.plugins.interfaces import LossContext
+    spec = ImageSpec(8, 8, 1)
+    discriminator = _probe_discriminator(spec)
     rng = np.random.default_rng(2)
     images = [tf.constant(rng.uniform(-1, 1, (BATCH, *spec.shape)), tf.float32) for _ in range(2)]
     logits = [tf.constant(rng.standard_normal((BATCH, 1)), tf.float32) for _ in range(2)]
     with tf.GradientTape(persistent=True) as tape:
         tape.watch(logits)
         ctx = LossContext(*images, *logits, discriminator, seed_generator=keras.random.SeedGenerator(0))
-        values = {"discriminator": loss.discriminator_loss(ctx), "generator": loss.generator_loss(ctx)}
+        try:
+            values = {"discriminator": loss.discriminator_loss(ctx), "generator": loss.generator_loss(ctx)}
+        except Exception as error:  # noqa: BLE001 - the plugin's own code
+            raise ConformanceError(f"loss {name}: computing it failed: {type(error).__name__}: {error}") from None
     for which, value in values.items():
         shape = tuple(keras.ops.shape(value))
         _expect(shape == (), f"loss {name}: the {which} loss has shape {shape}, not a scalar (reduce it with a "
@@ -89,22 +110,25 @@ def _check_loss_values(name: str, loss, discriminator, spec: ImageSpec) -> None:
                 f"loss {name}: the {which} loss does not depend on the discriminator's logits (zero gradient)")
 
 
-def _check_architecture_on(name: str, workdir: Path, spec: ImageSpec) -> None:
+def check_outputs(pair, spec: ImageSpec) -> tuple:
+    """The fast checks, without training (``ganzoo list --check`` runs them too): the models of a loaded
+    ``ModelPlugins`` pair build for ``spec`` as its record says, and the generator's images are in [-1, 1], reach
+    below 0, depend on the label (conditional) and on psi (truncation). Returns (generator, discriminator,
+    conditional, inputs, images) for the slower checks."""
     import keras
 
-    from ganzoo.plugins import models
     from ganzoo.errors import UserError
-    from ganzoo.plugins.run_plugins import ModelPlugins
-    from ganzoo.training.checkpoint import CheckpointInfo, latest_checkpoint, load_checkpoint, save_checkpoint
+    from ganzoo.plugins import models
 
-    label = f"{name} at {spec.height}x{spec.width}x{spec.channels}"
+    label = f"{pair.generator.name} at {spec.height}x{spec.width}x{spec.channels}"
     keras.utils.set_random_seed(0)
-    pair = ModelPlugins.load(name, name)
     try:
         conditional = pair.conditional(spec)
         generator, discriminator = models.build_models(pair, spec, LATENT_DIM, {})  # checks inputs and shapes
     except UserError as error:  # a broken plugin, or a factory that refuses this spec
         raise ConformanceError(f"{label}: the models do not build as the record says: {error}") from None
+    except Exception as error:  # noqa: BLE001 - a plugin's own code, failing in any way
+        raise ConformanceError(f"{label}: building the models failed: {type(error).__name__}: {error}") from None
     z = np.random.default_rng(0).standard_normal((BATCH, LATENT_DIM)).astype("float32") * 3
     labels = np.arange(BATCH) % spec.num_classes if conditional else None
     inputs = generator_inputs(generator, z, labels)
@@ -124,10 +148,32 @@ def _check_architecture_on(name: str, workdir: Path, spec: ImageSpec) -> None:
                                                           "label (the same z gives the same images for every class)")
     if takes_truncation(generator):
         _check_truncation(generator, z, labels, images, label)
+    return generator, discriminator, conditional, inputs, images
 
+
+def _load_pair(name: str, label: str):
+    from ganzoo.errors import UserError
+    from ganzoo.plugins.run_plugins import ModelPlugins
+    try:
+        return ModelPlugins.load(name, name)
+    except UserError as error:  # not installed, broken, or an invalid record (a bad HParam)
+        raise ConformanceError(f"{label}: the architecture does not load: {error}") from None
+
+
+def _check_architecture_on(name: str, workdir: Path, spec: ImageSpec) -> None:
+    from ganzoo.plugins import models
+    from ganzoo.training.checkpoint import CheckpointInfo, latest_checkpoint, load_checkpoint, save_checkpoint
+
+    label = f"{name} at {spec.height}x{spec.width}x{spec.channels}"
+    pair = _load_pair(name, label)
+    generator, discriminator, conditional, inputs, images = check_outputs(pair, spec)
     loss = _nonsaturating()
     before = [v.numpy() for v in (*generator.trainable_variables, *discriminator.trainable_variables)]
-    gan, logs = _one_step(generator, discriminator, loss, spec, conditional)
+    try:
+        gan, logs = _one_step(generator, discriminator, loss, spec, conditional)
+    except Exception as error:  # noqa: BLE001 - the plugin's layers, run by Keras: say which check it failed
+        raise ConformanceError(f"{label}: one training step failed: {type(error).__name__}: "
+                               f"{str(error).strip().splitlines()[0] if str(error).strip() else ''}") from None
     _expect(all(np.isfinite(v) for v in logs.values()), f"{label}: non-finite losses after one step: {logs}")
     after = [v.numpy() for v in (*generator.trainable_variables, *discriminator.trainable_variables)]
     moved = [not np.array_equal(a, b) for a, b in zip(before, after)]

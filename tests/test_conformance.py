@@ -143,3 +143,61 @@ def test_an_export_without_parity_fails(fake_site, tmp_path, monkeypatch):
     monkeypatch.setattr(onnx_export, "to_onnx", drifting)
     with pytest.raises(ConformanceError, match="ONNX export failed: onnxruntime differs from Keras"):
         check_architecture("drift", tmp_path)
+
+
+#: A generator whose output does not depend on its trainable weights through a gradient (a stop_gradient), so
+#: the training step has no gradient to apply for it.
+NO_GRADIENT = """
+def generator(spec, *, latent_dim):
+    z = keras.Input((latent_dim,))
+    x = layers.Dense(spec.height * spec.width * spec.channels, activation="tanh")(z)
+    x = layers.Lambda(lambda t: keras.ops.stop_gradient(t))(x)
+    return keras.Model(z, layers.Reshape(spec.shape)(x))
+ARCH = Architecture(generator, build_discriminator)
+"""
+
+
+@pytest.mark.parametrize("name, code, message", [
+    ("badhp", DENSE + "from ganzoo import HParam\nARCH = Architecture(lambda spec, latent_dim, width: dense(spec, "
+     "latent_dim, 'tanh'), build_discriminator, hparams=(HParam('width', int, 8, min=16),))",
+     "badhp at 28x28x1: the architecture does not load:"),
+    ("frozen", NO_GRADIENT, "frozen at 28x28x1: one training step failed: ValueError"),
+])
+def test_a_broken_record_or_training_step_is_a_conformance_error_naming_the_check(fake_site, tmp_path, name, code,
+                                                                                  message):
+    _architecture(fake_site, name, code)
+    with pytest.raises(ConformanceError, match=re.escape(message)):
+        check_architecture(name, tmp_path)
+
+
+def test_list_check_runs_the_kits_fast_checks_on_architectures_and_losses(tmp_path):
+    """What the kit fails, `ganzoo list --check` flags too: a sigmoid generator, one that ignores its label, a
+    constant loss and a per-example loss all built and listed "ok" before."""
+    from conftest import make_distribution, pythonpath_with, run_cli
+    header = ("import keras\nimport numpy as np\nfrom keras import layers\nfrom ganzoo import Architecture, Loss\n"
+              "from ganzoo_dcgan.models import build_discriminator\n")
+    losses = """
+class Odd(Loss):
+    def __init__(self, per_example):
+        self.per_example = per_example
+    def discriminator_loss(self, ctx):
+        return keras.ops.mean(keras.ops.softplus(ctx.fake_logits)) + keras.ops.mean(keras.ops.softplus(-ctx.real_logits))
+    def generator_loss(self, ctx):
+        return keras.ops.softplus(-ctx.fake_logits) if self.per_example else 0.0 * keras.ops.mean(ctx.fake_logits)
+CONSTANT, PER_EXAMPLE = Odd(False), Odd(True)
+"""
+    site = make_distribution(
+        tmp_path / "site", "oddplug", "1.0",
+        {"ganzoo.architectures": {"sig": "oddplug_mod:SIG", "blind": "oddplug_mod:BLIND"},
+         "ganzoo.losses": {"constant": "oddplug_mod:CONSTANT", "per-example": "oddplug_mod:PER_EXAMPLE"}},
+        {"oddplug_mod": header + DENSE + LABEL_BLIND + losses
+         + "SIG = Architecture(lambda spec, latent_dim: dense(spec, latent_dim, 'sigmoid'), build_discriminator)\n"
+         + "BLIND = Architecture(generator, discriminator, conditional=True)\n"})
+    result = run_cli("list", "--check", env={**pythonpath_with(site), "GANZOO_ALLOW_PLUGINS": "oddplug"})
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if "oddplug 1.0" in line}
+    assert "BROKEN: sig at 28x28x1: generator output is never negative" in lines["sig"]
+    assert "BROKEN: blind at 28x28x1: the conditional generator ignores its label" in lines["blind"]
+    assert "does not depend on the discriminator's logits" in lines["constant"]
+    assert "not a scalar" in lines["per-example"]
+    assert all(line.endswith("  ok") for line in result.stdout.splitlines() if "ganzoo 0.1.0" in line)

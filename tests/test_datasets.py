@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import re
 
 import numpy as np
 import pytest
@@ -137,8 +138,25 @@ def test_dataset_argument_errors():
         open_dataset("folder")
     with pytest.raises(DatasetError, match="takes no path"):
         open_dataset("mnist:/tmp")
-    with pytest.raises(DatasetError, match="does not take option"):
+    with pytest.raises(DatasetError, match=re.escape("dataset 'mnist-5k' does not take --image-size (it takes: "
+                                                    "nothing)")):
         open_dataset("mnist-5k", size=32)
+
+
+def test_a_factory_whose_path_is_optional_is_not_asked_for_one(fake_site):
+    """A third party's dataset that makes its images when no path is given, and takes no --channels."""
+    from conftest import make_distribution
+    make_distribution(fake_site, "blobplug", "1.0", {"ganzoo.datasets": {"blobs": "blob_mod:blobs"}}, {"blob_mod": """
+        import numpy as np
+        from ganzoo import ArrayDataset
+        def blobs(path=None, size=16):
+            images = np.random.default_rng(0).integers(0, 256, (10, size, size, 1), dtype=np.uint8)
+            return ArrayDataset("blobs", images)
+        """})
+    assert open_dataset("blobs", size=8).info.spec.shape == (8, 8, 1)
+    with pytest.raises(DatasetError, match=re.escape("dataset 'blobs' does not take --channels (it takes: a path "
+                                                    "(NAME:PATH), --image-size)")):
+        open_dataset("blobs", size=8, channels=3)
 
 
 def test_datasets_are_read_without_tensorflow(tmp_path):

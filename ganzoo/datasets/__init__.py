@@ -56,13 +56,22 @@ def _check_options(name: str, factory: Any, options: dict[str, Any]) -> None:
     except TypeError:
         params = inspect.signature(factory).parameters
         accepted = [p for p in params if params[p].kind is not inspect.Parameter.VAR_KEYWORD]
-        if "path" in params and "path" not in options:
-            raise DatasetError(f"dataset '{name}' needs a path: use {name}:PATH") from None
         extra = sorted(set(options) - set(params))
         if "path" in extra:
             raise DatasetError(f"dataset '{name}' takes no path") from None
-        raise DatasetError(f"dataset '{name}' does not take option(s) {', '.join(extra)} "
-                           f"(it takes: {', '.join(accepted) or 'none'})") from None
+        if extra:
+            named = ", ".join(_OPTIONS.get(e, e) for e in extra)
+            raise DatasetError(f"dataset '{name}' does not take {named} (it takes: "
+                               f"{', '.join(_OPTIONS.get(a, a) for a in accepted) or 'nothing'})") from None
+        required = [p for p in accepted if params[p].default is inspect.Parameter.empty and p not in options]
+        if required == ["path"]:
+            raise DatasetError(f"dataset '{name}' needs a path: use {name}:PATH") from None
+        raise DatasetError(f"dataset '{name}' needs {', '.join(required)}, which the command line cannot give: "
+                           "its plugin must give them defaults") from None
+
+
+#: A factory's keyword arguments as the command line sets them.
+_OPTIONS = {"path": "a path (NAME:PATH)", "size": "--image-size", "channels": "--channels"}
 
 
 def as_arrays(dataset: Dataset) -> ArrayDataset:
