@@ -102,7 +102,7 @@ def test_a_plugin_of_ganzoos_own_that_is_not_installed_is_named_with_its_install
     # the cli fixture loads ganzoo's own plugins only: as if none of plugins/ were installed
     code, _, err = cli("train", "sagan", "-d", "mnist-5k")
     assert code == 2 and err.strip() == ("error: unknown architecture 'sagan' (valid: dcgan); ganzoo-sagan provides "
-                                         "it: pip install ./plugins/sngan ./plugins/sagan (from a clone of ganzoo)")
+                                         "it: pip install ./plugins/sagan (from a clone of ganzoo)")
     code, _, err = cli("sample", "zoo:stylegan-mnist-small", "-o", tmp_path / "g.png")
     assert code == 2 and "unknown zoo entry 'stylegan-mnist-small'" in err
     assert "; ganzoo-stylegan provides it (architecture stylegan): pip install ./plugins/stylegan" in err

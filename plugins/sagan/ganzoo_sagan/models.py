@@ -1,36 +1,38 @@
 """SAGAN (Zhang et al., "Self-Attention Generative Adversarial Networks", 2019), class-conditional as BigGAN
 (Brock et al. 2019) makes it when the dataset has labels.
 
-Built on sngan's residual networks (``ganzoo_sngan``), with spectral normalisation in both networks and
+Built on SNGAN's residual networks, with spectral normalisation in both networks and
 one self-attention block in each, at the resolution the ``attention`` hyperparameter names. With labels:
 the generator's batch normalisations are conditional (gain and bias from a class embedding shared by every
 block, each through its own spectrally normalised linear map) and the discriminator is a projection
 discriminator (logit + <embedding(label), features>). Without labels: plain batch normalisation and no
 projection. Hinge loss by default, as in both papers.
 
-As BigGAN does, the features are summed over positions (ganzoo_sngan's ``SumOverPositions``), not
+As BigGAN does, the features are summed over positions (``ganzoo.layers.SumOverPositions``), not
 averaged, and the class embeddings start large: the generator's at N(0, 1), the projection's orthogonal and
 spectrally normalised. Averaged features and Keras' default embeddings (uniform +-0.05) left both the
 logit and the label's part in it so small that, after 2,964 steps at width 32, the classifier agreed with
 the label asked for in 13.5 % of the samples (10 % is chance): the label did not steer. With them, the same
 recipe's agreement is 98-99.7 % over 3 seeds.
 
-Uses only ganzoo's public API and ganzoo_sngan's.
+Uses only ganzoo's public API, its building blocks from ``ganzoo.layers`` included (since ganzoo-sagan
+0.3.0: no longer sngan's private ones, so it no longer needs ganzoo-sngan installed).
 """
 
 from __future__ import annotations
 
 import keras
-from keras import layers, ops
+from keras import layers
 
 from ganzoo import WITH_LABELS, Architecture, HParam, ImageSpec, TrainingDefaults
-from ganzoo_sngan.models import SumOverPositions, Upsample, discriminator_block, plan, spectral_norm
+from ganzoo.layers import (OneHot, SumOverPositions, Upsample, conditional_batch_norm, resnet_discriminator_block,
+                           resnet_plan, self_attention, spectral_norm)
 
 
 def attention_resolutions(spec: ImageSpec) -> list[int]:
     """Where both networks have feature maps: the generator's start size and every doubling below the image
     size (the discriminator halves through the same sizes)."""
-    start, blocks = plan(spec, 0)
+    start, blocks = resnet_plan(spec, 0)
     return [start * 2 ** i for i in range(blocks)]
 
 
@@ -45,81 +47,18 @@ def attention_at(spec: ImageSpec, attention: int) -> int:
     return attention
 
 
-class LearnedScale(layers.Layer):
-    """x * gamma with gamma starting at 0: a block that begins as the identity of its residual branch."""
-
-    def build(self, shape):
-        self.gamma = self.add_weight(shape=(), initializer="zeros", name="gamma")
-
-    def call(self, x):
-        return x * ops.cast(self.gamma, x.dtype)
-
-
-class Attend(layers.Layer):
-    """softmax(query keys^T) values over the positions of [N, H, W, C] maps, back as [N, H, W, C_values].
-
-    Reshapes to a fixed (-1, positions, channels) and a plain MatMul: the exported graph then has no Shape
-    operator or batched transposes, which OpenCV 4 cannot run (keras' Reshape and Dot layers export both).
-    """
-
-    def call(self, query, key, value):
-        size, positions = query.shape[1], query.shape[1] * query.shape[2]
-
-        def flat(x):
-            return ops.reshape(x, (-1, positions, x.shape[-1]))
-
-        weights = ops.softmax(ops.matmul(flat(query), ops.transpose(flat(key), (0, 2, 1))), axis=-1)
-        return ops.reshape(ops.matmul(weights, flat(value)), (-1, size, size, value.shape[-1]))
-
-
-def self_attention(x):
-    """x + gamma * (every position attending to every other), with 1x1 spectrally normalised projections."""
-    channels = x.shape[-1]
-    key_channels, value_channels = max(channels // 8, 1), max(channels // 2, 1)
-    query, key, value = (spectral_norm(layers.Conv2D(filters, 1, use_bias=False))(x)
-                         for filters in (key_channels, key_channels, value_channels))
-    out = spectral_norm(layers.Conv2D(channels, 1, use_bias=False))(Attend()(query, key, value))
-    return layers.Add()([x, LearnedScale()(out)])
-
-
-class OneHot(layers.Layer):
-    """Labels [N] -> one-hot [N, classes], so that a spectrally normalised Dense is an embedding lookup
-    (keras' SpectralNormalization casts an Embedding's output to its integer input's type)."""
-
-    def __init__(self, classes: int, **kwargs):
-        super().__init__(**kwargs)
-        self.classes = classes
-
-    def call(self, labels):
-        return ops.one_hot(labels, self.classes, dtype=self.compute_dtype)
-
-    def get_config(self):
-        return {**super().get_config(), "classes": self.classes}
-
-
-def _batch_norm(x, embedding):
-    """Batch normalisation; conditional on the class embedding when there is one (gain 1 + f(e), bias g(e))."""
-    if embedding is None:
-        return layers.BatchNormalization(synchronized=True)(x)
-    channels = x.shape[-1]
-    x = layers.BatchNormalization(center=False, scale=False, synchronized=True)(x)
-    gain = layers.Reshape((1, 1, channels))(spectral_norm(layers.Dense(channels, bias_initializer="ones"))(embedding))
-    bias = layers.Reshape((1, 1, channels))(spectral_norm(layers.Dense(channels))(embedding))
-    return layers.Add()([layers.Multiply()([x, gain]), bias])
-
-
 def _generator_block(x, filters: int, embedding):
     shortcut = spectral_norm(layers.Conv2D(filters, 1))(Upsample()(x))
-    x = layers.ReLU()(_batch_norm(x, embedding))
+    x = layers.ReLU()(conditional_batch_norm(x, embedding))
     x = spectral_norm(layers.Conv2D(filters, 3, padding="same"))(Upsample()(x))
-    x = layers.ReLU()(_batch_norm(x, embedding))
+    x = layers.ReLU()(conditional_batch_norm(x, embedding))
     x = spectral_norm(layers.Conv2D(filters, 3, padding="same"))(x)
     return layers.Add()([x, shortcut])
 
 
 def build_generator(spec: ImageSpec, *, latent_dim: int, width: int, attention: int, embedding: int):
     """z [N, latent_dim] (+ label [N] with a labelled dataset) -> images [N, H, W, C] in [-1, 1]."""
-    start, blocks = plan(spec, 0)
+    start, blocks = resnet_plan(spec, 0)
     at = attention_at(spec, attention)
     z = keras.Input((latent_dim,), name="z")
     inputs, classes = [z], None
@@ -134,24 +73,24 @@ def build_generator(spec: ImageSpec, *, latent_dim: int, width: int, attention: 
         if size == at:
             x = self_attention(x)
         x, size = _generator_block(x, width, classes), size * 2
-    x = layers.ReLU()(_batch_norm(x, None))
+    x = layers.ReLU()(conditional_batch_norm(x))
     images = layers.Conv2D(spec.channels, 3, padding="same", activation="tanh", dtype="float32")(x)
     return keras.Model(inputs if classes is not None else z, images, name="sagan_generator")
 
 
 def build_discriminator(spec: ImageSpec, *, width: int, attention: int):
     """images [N, H, W, C] (+ label [N] with a labelled dataset) -> logits [N, 1]."""
-    _, blocks = plan(spec, 0)
+    _, blocks = resnet_plan(spec, 0)
     at = attention_at(spec, attention)
     images = keras.Input(spec.shape, name="images")
-    x, size = discriminator_block(images, width, downsample=True, first=True), spec.height // 2
+    x, size = resnet_discriminator_block(images, width, downsample=True, first=True), spec.height // 2
     for _ in range(blocks - 1):
         if size == at:
             x = self_attention(x)
-        x, size = discriminator_block(x, width, downsample=True), size // 2
+        x, size = resnet_discriminator_block(x, width, downsample=True), size // 2
     if size == at:
         x = self_attention(x)
-    x = discriminator_block(x, width, downsample=False)
+    x = resnet_discriminator_block(x, width, downsample=False)
     features = SumOverPositions()(layers.ReLU()(x))
     logits = spectral_norm(layers.Dense(1, dtype="float32"))(features)
     if not spec.num_classes:

@@ -14,45 +14,19 @@ spectral normalisation that divides the largest gap between a real and a fake
 logit by H * W (49 at 28x28), so the hinge loss's margin of 1 was out of the
 discriminator's reach.
 
-Uses only ganzoo's public API (``ganzoo.Architecture``, ``ganzoo.HParam``,
-``ganzoo.ImageSpec``, ``ganzoo.TrainingDefaults``).
+Uses only ganzoo's public API: ``ganzoo.Architecture``, ``ganzoo.HParam``,
+``ganzoo.ImageSpec``, ``ganzoo.TrainingDefaults`` and the building blocks of
+``ganzoo.layers`` (spectral normalisation, the sum over positions, the
+nearest upsampling and the residual discriminator block).
 """
 
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
-from keras import layers, ops
+from keras import layers
 
 from ganzoo import Architecture, HParam, ImageSpec, TrainingDefaults
-
-MIN_START = 2  # the smallest start map the generator may grow from
-
-
-def plan(spec: ImageSpec, blocks: int) -> tuple[int, int]:
-    """(start size, blocks) for a square image: ``blocks`` 0 takes as many as leave a start of at least 4."""
-    if spec.height != spec.width:
-        raise ValueError(f"sngan needs square images, got {spec.height}x{spec.width}")
-    size = spec.height
-    most = max((n for n in range(1, 9) if size % 2 ** n == 0 and size // 2 ** n >= MIN_START), default=0)
-    if most == 0:
-        raise ValueError(f"sngan needs an image size divisible by 2 with a start of at least {MIN_START}, "
-                         f"got {size}x{size}")
-    if blocks == 0:
-        blocks = max(n for n in range(1, most + 1) if size // 2 ** n >= 4 or n == 1)
-    if blocks > most:
-        raise ValueError(f"blocks = {blocks} does not fit {size}x{size}: at most {most} (each block halves the "
-                         f"size, which must stay a whole number of at least {MIN_START})")
-    return size // 2 ** blocks, blocks
-
-
-class Upsample(layers.Layer):
-    """Nearest-neighbour doubling, written as DepthToSpace of four copies of the channels: the same values as
-    UpSampling2D, whose exported Shape and Tile operators OpenCV 4 cannot run."""
-
-    def call(self, x):
-        return tf.nn.depth_to_space(ops.concatenate([x] * 4, axis=-1), 2)
-
+from ganzoo.layers import SumOverPositions, Upsample, resnet_discriminator_block, resnet_plan, spectral_norm
 
 def _generator_block(x, filters: int):
     shortcut = layers.Conv2D(filters, 1)(Upsample()(x))
@@ -65,7 +39,7 @@ def _generator_block(x, filters: int):
 
 def build_generator(spec: ImageSpec, *, latent_dim: int, width: int, blocks: int) -> keras.Model:
     """z [N, latent_dim] -> images [N, H, W, C] in [-1, 1]."""
-    start, blocks = plan(spec, blocks)
+    start, blocks = resnet_plan(spec, blocks)
     z = keras.Input((latent_dim,), name="z")
     x = layers.Reshape((start, start, width))(layers.Dense(start * start * width)(z))
     for _ in range(blocks):
@@ -75,43 +49,14 @@ def build_generator(spec: ImageSpec, *, latent_dim: int, width: int, blocks: int
     return keras.Model(z, images, name="sngan_generator")
 
 
-def spectral_norm(layer):
-    return layers.SpectralNormalization(layer)
-
-
-class SumOverPositions(layers.Layer):
-    """[N, H, W, C] -> [N, C]: the sum, which keeps a real and a fake image as far apart as the whole map does
-    (a mean divides their logits' difference by H * W under spectral normalisation's bound)."""
-
-    def call(self, x):
-        return ops.sum(x, axis=(1, 2))
-
-
-def discriminator_block(x, filters: int, downsample: bool, first: bool = False):
-    shortcut = x
-    if not first:
-        x = layers.ReLU()(x)
-    x = spectral_norm(layers.Conv2D(filters, 3, padding="same"))(x)
-    x = spectral_norm(layers.Conv2D(filters, 3, padding="same"))(layers.ReLU()(x))
-    if downsample:
-        x = layers.AveragePooling2D(2)(x)
-    if first:  # the optimised block: pool, then project
-        shortcut = spectral_norm(layers.Conv2D(filters, 1))(layers.AveragePooling2D(2)(shortcut))
-    elif downsample or shortcut.shape[-1] != filters:
-        shortcut = spectral_norm(layers.Conv2D(filters, 1))(shortcut)
-        if downsample:
-            shortcut = layers.AveragePooling2D(2)(shortcut)
-    return layers.Add()([x, shortcut])
-
-
 def build_discriminator(spec: ImageSpec, *, width: int, blocks: int) -> keras.Model:
     """images [N, H, W, C] -> logits [N, 1]."""
-    _, blocks = plan(spec, blocks)
+    _, blocks = resnet_plan(spec, blocks)
     images = keras.Input(spec.shape, name="images")
-    x = discriminator_block(images, width, downsample=True, first=True)
+    x = resnet_discriminator_block(images, width, downsample=True, first=True)
     for _ in range(blocks - 1):
-        x = discriminator_block(x, width, downsample=True)
-    x = discriminator_block(x, width, downsample=False)
+        x = resnet_discriminator_block(x, width, downsample=True)
+    x = resnet_discriminator_block(x, width, downsample=False)
     features = SumOverPositions()(layers.ReLU()(x))
     logits = spectral_norm(layers.Dense(1, dtype="float32"))(features)
     return keras.Model(images, logits, name="sngan_discriminator")

@@ -38,8 +38,10 @@ def test_sngan_keeps_the_contract(ganzoo_conformance):
 
 @pytest.mark.parametrize("spec, blocks", [(ImageSpec(28, 28, 1), 2), (ImageSpec(64, 64, 3), 4)])
 def test_both_networks_fit_the_sizes_the_kit_does_not_run(spec, blocks):
-    from ganzoo_sngan.models import build_discriminator, build_generator, plan
-    assert plan(spec, 0) == (spec.height // 2 ** blocks, blocks)
+    from ganzoo_sngan.models import build_discriminator, build_generator
+
+    from ganzoo.layers import resnet_plan
+    assert resnet_plan(spec, 0) == (spec.height // 2 ** blocks, blocks)
     generator = build_generator(spec, latent_dim=8, width=8, blocks=0)
     images = np.asarray(generator(np.random.default_rng(0).standard_normal((2, 8)).astype(np.float32)))
     assert images.shape == (2, *spec.shape) and np.abs(images).max() <= 1

@@ -1,5 +1,6 @@
 """The style-based generator's layers (Karras et al. 2019, 2020): pixel norm, the average-w truncation, a
-learned constant, modulated/demodulated convolutions with per-layer noise, and minibatch standard deviation.
+learned constant, and modulated/demodulated convolutions with per-layer noise. Minibatch standard deviation
+comes from ganzoo.layers.
 
 Every layer computes in its Keras dtype policy's compute dtype (so mixed precision works) and keeps its
 state as weights (so a checkpoint, the EMA copy and the ONNX export all see it).
@@ -114,13 +115,3 @@ def _per_channel(values):
     """[N, C] -> [N, 1, 1, C], to scale feature maps; a Reshape, which every ONNX consumer runs (OpenCV 4
     refuses the Unsqueeze of two axes that indexing with None exports to)."""
     return ops.reshape(values, (-1, 1, 1, values.shape[-1]))
-
-
-class MinibatchStddev(layers.Layer):
-    """One more feature map: the standard deviation of every feature over the batch, averaged (ProGAN), so
-    the discriminator can tell a batch without variety."""
-
-    def call(self, x):
-        spread = ops.mean(ops.sqrt(ops.var(ops.cast(x, "float32"), axis=0) + EPSILON))
-        channel = ops.ones_like(x[..., :1]) * ops.cast(spread, x.dtype)
-        return ops.concatenate([x, channel], axis=-1)

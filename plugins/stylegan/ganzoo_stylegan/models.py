@@ -21,7 +21,8 @@ import keras
 from keras import layers
 
 from ganzoo import Architecture, HParam, ImageSpec, TrainingDefaults
-from ganzoo_stylegan.layers import ConstantInput, MinibatchStddev, PixelNorm, StyledConv, Truncation
+from ganzoo.layers import MinibatchStddev
+from ganzoo_stylegan.layers import ConstantInput, PixelNorm, StyledConv, Truncation
 
 LARGEST_START = 8
 

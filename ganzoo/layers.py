@@ -1,0 +1,171 @@
+"""GAN building blocks that more than one family uses, public for third-party plugins (as ``timm.layers`` is
+for image models).
+
+Every block computes in its Keras dtype policy's compute dtype (mixed precision works), keeps its state as
+weights (checkpoints, the EMA copy and the ONNX export see it), and exports to ONNX with parity in
+onnxruntime and in OpenCV 4 and 5: where Keras' own layer exports operators an ONNX consumer cannot run, the
+block is written another way, as each docstring says.
+
+- :func:`spectral_norm`: a layer's kernel divided by its largest singular value (Miyato et al. 2018);
+- :class:`SumOverPositions`: [N, H, W, C] -> [N, C], the sum a spectrally normalised discriminator needs;
+- :class:`Upsample`: nearest-neighbour doubling;
+- :func:`resnet_plan`, :func:`resnet_discriminator_block`: SNGAN's residual discriminator;
+- :func:`self_attention` (with :class:`Attend`, :class:`LearnedScale`): SAGAN's block (Zhang et al. 2019);
+- :class:`OneHot`, :func:`conditional_batch_norm`: class-conditional batch normalisation (BigGAN's, from a
+  shared embedding) and a spectrally normalisable label embedding;
+- :class:`MinibatchStddev`: the batch's feature spread as one more map (Karras et al. 2018).
+
+Changing what a block computes changes every plugin built on it: a block's behaviour changes only with a
+note in the CHANGELOG, and its tests pin it (tests/test_layers.py).
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import layers, ops
+
+from ganzoo.plugins.interfaces import ImageSpec
+
+EPSILON = 1e-8
+
+
+def spectral_norm(layer: layers.Layer, power_iterations: int = 1) -> layers.Layer:
+    """``layer`` (a Dense or a convolution) with its kernel divided by an estimate of its largest singular value,
+    refined by ``power_iterations`` steps of the power method at every training step (Keras'
+    SpectralNormalization); at inference the last estimate is used."""
+    return layers.SpectralNormalization(layer, power_iterations=power_iterations)
+
+
+class SumOverPositions(layers.Layer):
+    """[N, H, W, C] -> [N, C]: the sum over positions, which keeps a real and a fake image as far apart as the
+    whole map does (a mean divides their logits' difference by H * W under spectral normalisation's bound)."""
+
+    def call(self, x):
+        return ops.sum(x, axis=(1, 2))
+
+
+class Upsample(layers.Layer):
+    """Nearest-neighbour doubling, written as DepthToSpace of four copies of the channels: the same values as
+    UpSampling2D, whose exported Shape and Tile operators OpenCV 4 cannot run."""
+
+    def call(self, x):
+        return tf.nn.depth_to_space(ops.concatenate([x] * 4, axis=-1), 2)
+
+
+MIN_START = 2  # the smallest map a ResNet generator may grow from
+
+
+def resnet_plan(spec: ImageSpec, blocks: int) -> tuple[int, int]:
+    """(start size, blocks) of a ResNet that doubles a square map ``blocks`` times up to the image size (or a
+    discriminator that halves it as often): ``blocks`` 0 takes as many as leave a start of at least 4.
+    ValueError saying what fits."""
+    if spec.height != spec.width:
+        raise ValueError(f"needs square images, got {spec.height}x{spec.width}")
+    size = spec.height
+    most = max((n for n in range(1, 9) if size % 2 ** n == 0 and size // 2 ** n >= MIN_START), default=0)
+    if most == 0:
+        raise ValueError(f"needs an image size divisible by 2 with a start of at least {MIN_START}, "
+                         f"got {size}x{size}")
+    if blocks == 0:
+        blocks = max(n for n in range(1, most + 1) if size // 2 ** n >= 4 or n == 1)
+    if blocks > most:
+        raise ValueError(f"blocks = {blocks} does not fit {size}x{size}: at most {most} (each block halves the "
+                         f"size, which must stay a whole number of at least {MIN_START})")
+    return size // 2 ** blocks, blocks
+
+
+def resnet_discriminator_block(x, filters: int, downsample: bool, first: bool = False):
+    """SNGAN's residual discriminator block, every convolution spectrally normalised: ReLU, 3x3, ReLU, 3x3,
+    average pooling when ``downsample``, plus a 1x1 shortcut; ``first``: the "optimised" block that starts from
+    images (no ReLU on its input; pool, then project)."""
+    shortcut = x
+    if not first:
+        x = layers.ReLU()(x)
+    x = spectral_norm(layers.Conv2D(filters, 3, padding="same"))(x)
+    x = spectral_norm(layers.Conv2D(filters, 3, padding="same"))(layers.ReLU()(x))
+    if downsample:
+        x = layers.AveragePooling2D(2)(x)
+    if first:
+        shortcut = spectral_norm(layers.Conv2D(filters, 1))(layers.AveragePooling2D(2)(shortcut))
+    elif downsample or shortcut.shape[-1] != filters:
+        shortcut = spectral_norm(layers.Conv2D(filters, 1))(shortcut)
+        if downsample:
+            shortcut = layers.AveragePooling2D(2)(shortcut)
+    return layers.Add()([x, shortcut])
+
+
+class LearnedScale(layers.Layer):
+    """x * gamma with gamma starting at 0: a block that begins as the identity of its residual branch."""
+
+    def build(self, shape):
+        self.gamma = self.add_weight(shape=(), initializer="zeros", name="gamma")
+
+    def call(self, x):
+        return x * ops.cast(self.gamma, x.dtype)
+
+
+class Attend(layers.Layer):
+    """softmax(query keys^T) values over the positions of square [N, S, S, C] maps, back as [N, S, S, C_values].
+
+    Reshapes to a fixed (-1, positions, channels) and a plain MatMul: the exported graph then has no Shape
+    operator or batched transposes, which OpenCV 4 cannot run (keras' Reshape and Dot layers export both).
+    """
+
+    def call(self, query, key, value):
+        size, positions = query.shape[1], query.shape[1] * query.shape[2]
+
+        def flat(x):
+            return ops.reshape(x, (-1, positions, x.shape[-1]))
+
+        weights = ops.softmax(ops.matmul(flat(query), ops.transpose(flat(key), (0, 2, 1))), axis=-1)
+        return ops.reshape(ops.matmul(weights, flat(value)), (-1, size, size, value.shape[-1]))
+
+
+def self_attention(x):
+    """x + gamma * (every position attending to every other), with 1x1 spectrally normalised projections (query
+    and key C/8 channels, value C/2). gamma starts at 0, so the block starts as the identity."""
+    channels = x.shape[-1]
+    key_channels, value_channels = max(channels // 8, 1), max(channels // 2, 1)
+    query, key, value = (spectral_norm(layers.Conv2D(filters, 1, use_bias=False))(x)
+                         for filters in (key_channels, key_channels, value_channels))
+    out = spectral_norm(layers.Conv2D(channels, 1, use_bias=False))(Attend()(query, key, value))
+    return layers.Add()([x, LearnedScale()(out)])
+
+
+class OneHot(layers.Layer):
+    """Labels [N] -> one-hot [N, classes], so that a spectrally normalised Dense is an embedding lookup
+    (keras' SpectralNormalization casts an Embedding's output to its integer input's type)."""
+
+    def __init__(self, classes: int, **kwargs):
+        super().__init__(**kwargs)
+        self.classes = classes
+
+    def call(self, labels):
+        return ops.one_hot(labels, self.classes, dtype=self.compute_dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "classes": self.classes}
+
+
+def conditional_batch_norm(x, embedding=None):
+    """Batch normalisation; class-conditional when given a class ``embedding`` [N, E]: normalised without its
+    own scale and shift, then times a gain 1 + f(e) and plus a bias g(e), f and g spectrally normalised linear
+    maps (BigGAN's, from an embedding shared by every block). Synchronised across replicas."""
+    if embedding is None:
+        return layers.BatchNormalization(synchronized=True)(x)
+    channels = x.shape[-1]
+    x = layers.BatchNormalization(center=False, scale=False, synchronized=True)(x)
+    gain = layers.Reshape((1, 1, channels))(spectral_norm(layers.Dense(channels, bias_initializer="ones"))(embedding))
+    bias = layers.Reshape((1, 1, channels))(spectral_norm(layers.Dense(channels))(embedding))
+    return layers.Add()([layers.Multiply()([x, gain]), bias])
+
+
+class MinibatchStddev(layers.Layer):
+    """One more feature map: the standard deviation of every feature over the batch, averaged (ProGAN), so
+    the discriminator can tell a batch without variety."""
+
+    def call(self, x):
+        spread = ops.mean(ops.sqrt(ops.var(ops.cast(x, "float32"), axis=0) + EPSILON))
+        channel = ops.ones_like(x[..., :1]) * ops.cast(spread, x.dtype)
+        return ops.concatenate([x, channel], axis=-1)

@@ -1,0 +1,135 @@
+"""ganzoo.layers, the public building blocks: what each computes, and that each exports to ONNX with parity."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from ganzoo import ImageSpec
+from ganzoo.layers import (MinibatchStddev, OneHot, SumOverPositions, Upsample, conditional_batch_norm,
+                           resnet_discriminator_block, resnet_plan, self_attention, spectral_norm)
+
+RNG = np.random.default_rng(0)
+
+
+def _maps(*shape):
+    return RNG.standard_normal(shape).astype(np.float32)
+
+
+def test_spectral_norm_brings_the_largest_singular_value_to_one():
+    keras.utils.set_random_seed(0)
+    dense = spectral_norm(layers.Dense(8))
+    x = _maps(4, 16)
+    dense(x)
+    dense.layer.kernel.assign(dense.layer.kernel * 7.0)  # far from 1 before normalising
+    assert np.linalg.svd(dense.layer.kernel.numpy(), compute_uv=False)[0] > 3
+    for _ in range(30):  # one power iteration per training call
+        dense(x, training=True)
+    assert np.linalg.svd(dense.layer.kernel.numpy(), compute_uv=False)[0] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_sum_over_positions_is_the_sum_and_upsample_repeats_each_pixel():
+    x = _maps(2, 3, 5, 4)
+    np.testing.assert_allclose(SumOverPositions()(x), x.sum(axis=(1, 2)), rtol=1e-6)
+    np.testing.assert_array_equal(Upsample()(x), x.repeat(2, axis=1).repeat(2, axis=2))
+
+
+def test_self_attention_keeps_the_shape_and_starts_as_the_identity():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((6, 6, 16))
+    model = keras.Model(inputs, self_attention(inputs))
+    x = _maps(3, 6, 6, 16)
+    assert model(x).shape == x.shape
+    np.testing.assert_array_equal(model(x), x)  # gamma starts at 0: the block is gated shut
+    [gamma] = [w for w in model.weights if w.name == "gamma"]
+    gamma.assign(1.0)
+    assert np.abs(np.asarray(model(x)) - x).max() > 1e-3  # open, every position sees the others
+
+
+def test_conditional_batch_norm_depends_on_the_class_and_is_plain_without_one():
+    keras.utils.set_random_seed(0)
+    maps, labels = keras.Input((4, 4, 8)), keras.Input((), dtype="int64")
+    embedding = layers.Embedding(10, 16, embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0))(labels)
+    model = keras.Model([maps, labels], conditional_batch_norm(maps, embedding))
+    x = np.repeat(_maps(1, 4, 4, 8), 2, axis=0)
+    out = np.asarray(model([x, np.array([3, 7])], training=False))
+    assert np.abs(out[0] - out[1]).max() > 1e-3  # the same maps under two classes
+    plain = keras.Model(maps, conditional_batch_norm(maps))
+    assert [type(layer).__name__ for layer in plain.layers[1:]] == ["BatchNormalization"]
+
+
+def test_one_hot_and_minibatch_stddev():
+    np.testing.assert_array_equal(OneHot(4)(np.array([2, 0])), np.eye(4, dtype=np.float32)[[2, 0]])
+    x = _maps(5, 3, 3, 2)
+    out = np.asarray(MinibatchStddev()(x))
+    assert out.shape == (5, 3, 3, 3)
+    np.testing.assert_allclose(out[..., 2], np.sqrt(x.var(axis=0) + 1e-8).mean(), rtol=1e-5)
+
+
+def test_resnet_plan_and_discriminator_block():
+    assert resnet_plan(ImageSpec(28, 28, 1), 0) == (7, 2) and resnet_plan(ImageSpec(64, 64, 3), 0) == (4, 4)
+    with pytest.raises(ValueError, match="needs square images"):
+        resnet_plan(ImageSpec(28, 32, 1), 0)
+    with pytest.raises(ValueError, match="blocks = 3 does not fit 28x28: at most 2"):
+        resnet_plan(ImageSpec(28, 28, 1), 3)
+    inputs = keras.Input((8, 8, 3))
+    first = resnet_discriminator_block(inputs, 4, downsample=True, first=True)
+    assert tuple(first.shape) == (None, 4, 4, 4)
+    assert tuple(resnet_discriminator_block(first, 4, downsample=False).shape) == (None, 4, 4, 4)
+
+
+def _generator_through(block, conditional: bool = False) -> keras.Model:
+    """A tiny generator (8x8x1) with ``block`` in its path: ganzoo's export, parity check included, runs it."""
+    z = keras.Input((8,), name="z")
+    inputs, embedding = [z], None
+    if conditional:
+        label = keras.Input((), dtype="int64", name="label")
+        inputs.append(label)
+        embedding = spectral_norm(layers.Dense(8))(OneHot(10)(label))
+    x = layers.Reshape((4, 4, 8))(layers.Dense(128)(z))
+    x = block(x, embedding) if conditional else block(x)
+    if x.shape[1] == 4:
+        x = Upsample()(x)
+    images = layers.Conv2D(1, 3, padding="same", activation="tanh")(x[..., :8])
+    return keras.Model(inputs if conditional else z, images)
+
+
+BLOCKS = {
+    "spectral_norm": lambda x: spectral_norm(layers.Conv2D(8, 3, padding="same"))(x),
+    "Upsample": lambda x: Upsample()(x),
+    "self_attention": lambda x: self_attention(x),
+    "MinibatchStddev": lambda x: MinibatchStddev()(x),
+    "resnet_discriminator_block": lambda x: resnet_discriminator_block(x, 8, downsample=False),
+    "SumOverPositions": lambda x: layers.Reshape((4, 4, 8))(layers.Dense(128)(SumOverPositions()(x))),
+}
+
+
+@pytest.mark.parametrize("name", [*BLOCKS, "conditional_batch_norm"])
+def test_each_block_exports_to_onnx_with_parity(name, tmp_path):
+    from ganzoo.exporting.onnx_export import export_onnx
+    from ganzoo_runtime.metadata import GeneratorInfo
+
+    keras.utils.set_random_seed(0)
+    conditional = name == "conditional_batch_norm"
+    generator = _generator_through(conditional_batch_norm if conditional else BLOCKS[name], conditional)
+    if name == "self_attention":  # open the gate, so that the attention itself is exported and compared
+        [gamma] = [w for w in generator.weights if w.name == "gamma"]
+        gamma.assign(0.5)
+    info = GeneratorInfo(8, (8, 8, 1), num_classes=10 if conditional else 0, generator=name, dataset="none")
+    exported = export_onnx(generator, info, tmp_path / "g.onnx")  # raises when onnxruntime differs from Keras
+    assert exported.max_difference <= 1e-4 and (tmp_path / "g.onnx").is_file()
+
+
+def test_the_docs_example_built_from_the_blocks_keeps_the_contract(fake_site, tmp_path):
+    """docs/plugins.md's third-party architecture, registered as a distribution would, through the kit."""
+    import re
+
+    from conftest import REPO, make_distribution
+    from ganzoo.testing import check_architecture
+    docs = (REPO / "docs" / "plugins.md").read_text()
+    code = re.search(r"<!-- layers-example -->\n```python\n(.*?)```", docs, re.S).group(1)
+    make_distribution(fake_site, "attngan", "1.0", {"ganzoo.architectures": {"attngan": "attngan_mod:ATTNGAN"}},
+                      {"attngan_mod": code})
+    check_architecture("attngan", tmp_path, specs=(ImageSpec(28, 28, 1, 10),))
