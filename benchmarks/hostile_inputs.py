@@ -472,14 +472,16 @@ def cases() -> list[Case]:
                        ("--lr", "nan"), ("--beta-1", "1"), ("--beta-2", "-0.1"), ("--latent-dim", "0"),
                        ("--image-size", "0"), ("--channels", "2"), ("--seed", "-1"), ("--ema", "1.5"),
                        ("--r1", "-1"), ("--mode-seeking", "inf"), ("--precision", "float8"), ("--strategy", "tpu"),
-                       ("--eval-every", "0")):
+                       ("--eval-every", "0"), ("--lr-d", "0"), ("--lr-g", "nan"), ("--lr-g", "-1e-4"),
+                       ("--d-steps", "0"), ("--d-steps", "2.5"), ("--r1-every", "0"), ("--r1-every", "x")):
         add(f"train {opt} {value}", [*train, "mnist-5k", opt, value, *new_run])
     add("train lr inf", [*train, "mnist-5k", "--lr", "inf", *new_run], expect=2)
     add("train unknown architecture", ["train", "nope", "--dataset", "mnist-5k", *new_run], says="unknown architecture")
-    for value, says in (("width=0", "outside [4, 1024]"), ("width=1e9", "is not an integer"),
-                        ("width=99999999999999999999", "outside [4, 1024]"), ("dropout=nan", "is not a number"),
+    for value, says in (("width=0", "not in the range 4<=x<=1024"), ("width=1e9", "is not a valid integer"),
+                        ("width=99999999999999999999", "not in the range 4<=x<=1024"),
+                        ("dropout=nan", "is not a finite number"),
                         ("nope=1", "unknown hyperparameter nope"), ("=3", "is not NAME=VALUE"),
-                        ("width", "is not NAME=VALUE"), ("width=", "is not an integer")):
+                        ("width", "is not NAME=VALUE"), ("width=", "is not a valid integer")):
         add(f"train -o {value!r}", ["train", "dcgan", "--dataset", "mnist-5k", "-o", value, *new_run], says=says)
     add("list -v an unknown architecture", ["list", "-v", "nope"], says="unknown architecture 'nope'")
     add("train unknown dataset", [*train, "imagenet", *new_run], says="unknown dataset")
@@ -562,6 +564,8 @@ def cases() -> list[Case]:
     add("resume without --run-dir", ["train", "--resume"], says="--resume needs --run-dir")
     add("resume an empty folder", ["train", "--resume", "--run-dir", "{w}"], says="nothing to resume")
     add("resume contradicting options", [*resume, "--lr", "0.5"], a_run, says="contradict its config.json")
+    for option, value in (("--d-steps", "5"), ("--lr-d", "4e-4"), ("--r1-every", "16")):
+        add(f"resume changing {option}", [*resume, option, value], a_run, says="contradict its config.json")
     add("resume shortening the run", [*resume, "--epochs", "1"], a_run, says="has completed 2 epochs")
     add("resume with a foreign metrics.csv", [*resume, "--epochs", "3"],
         both(a_run, writes("run/metrics.csv", "epoch,accuracy\n1,0.5\n")), says="is not ganzoo's")
@@ -611,7 +615,10 @@ def cases() -> list[Case]:
             ("channels = 2", GOOD_TRAIN + "channels = 2\n", "is not one of '1', '3'"),
             ("latent_dim = [1]", GOOD_TRAIN + "latent_dim = [1]\n", "is not valid for --latent-dim"),
             ("a table as a value", GOOD_TRAIN + "r1 = {a = 1}\n", "is not valid for --r1"),
-            ("an unknown dataset", GOOD_TRAIN.replace("mnist-5k", "imagenet"), "unknown dataset")):
+            ("an unknown dataset", GOOD_TRAIN.replace("mnist-5k", "imagenet"), "unknown dataset"),
+            ("d_steps = 0", GOOD_TRAIN + "d_steps = 0\n", "0 is not in the range x>=1"),
+            ("lr_d = inf", GOOD_TRAIN + "lr_d = inf\n", "inf is not a finite number"),
+            ("r1_every = [16]", GOOD_TRAIN + "r1_every = [16]\n", "is not valid for --r1-every")):
         add(f"train a recipe with {name}", ["train", "--recipe", "{w}/mine.toml", *new_run], recipe(text), says=says)
     add("train a recipe whose name is a path", ["train", "--recipe", "{w}/mine.toml", *new_run],
         recipe(GOOD_TRAIN, name="../etc"), says="[recipe] name")

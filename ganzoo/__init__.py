@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "ImageSpec": "ganzoo.plugins.interfaces",
-    "TrainingDefaults": "ganzoo.plugins.interfaces",
+    "TrainingDefaults": "ganzoo.settings",
     "Loss": "ganzoo.plugins.interfaces",
     "LossContext": "ganzoo.plugins.interfaces",
     "Dataset": "ganzoo.plugins.interfaces",

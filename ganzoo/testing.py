@@ -97,8 +97,9 @@ def check_loss_values(name: str, loss) -> None:
     with tf.GradientTape(persistent=True) as tape:
         tape.watch(logits)
         ctx = LossContext(*images, *logits, discriminator, seed_generator=keras.random.SeedGenerator(0))
-        try:
-            values = {"discriminator": loss.discriminator_loss(ctx), "generator": loss.generator_loss(ctx)}
+        try:  # a plain number (``return 0.0``) is a constant: as a tensor, it shows no gradient
+            values = {"discriminator": tf.convert_to_tensor(loss.discriminator_loss(ctx), tf.float32),
+                      "generator": tf.convert_to_tensor(loss.generator_loss(ctx), tf.float32)}
         except Exception as error:  # noqa: BLE001 - the plugin's own code
             raise ConformanceError(f"loss {name}: computing it failed: {type(error).__name__}: {error}") from None
     for which, value in values.items():

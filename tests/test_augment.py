@@ -82,7 +82,7 @@ def test_augment_and_mode_seeking_are_recorded_train_and_may_not_change_on_resum
                       "--latent-dim", "8", "-o", "width=8", "--augment", "cutout,translation", "--mode-seeking", "0.5",
                       "--run-dir", str(run))
     assert trained.returncode == 0, trained.stderr
-    assert "DiffAugment translation,cutout" in trained.stderr and "mode seeking 0.5" in trained.stderr
+    assert "augment translation,cutout" in trained.stderr and "mode seeking 0.5" in trained.stderr
     config = json.loads((run / "config.json").read_text())
     assert config["augment"] == ["translation", "cutout"] and config["mode_seeking"] == 0.5
     code, _, err = cli("train", "--resume", "--run-dir", run, "--augment", "color")

@@ -372,11 +372,11 @@ def _recipe(name, npz, extra):
     ("epochs = -3", "epochs = -3: -3 is not in the range x>=1"),
     ("lr = 'fast'", "lr = 'fast': 'fast' is not a valid float"),
     ("seed = 1.5", "seed = 1.5: '1.5' is not a valid integer"),
-    ("seed = true", "seed = True is not valid for --seed"),
+    ("seed = true", "seed = True: True is not valid for --seed"),
     ("channels = 2", "channels = 2: '2' is not one of '1', '3'"),
     ("beta_1 = 1.0", "beta_1 = 1.0: 1.0 is not in the range 0<=x<1"),
     ("wings = 2", "unknown key(s) wings in [train]"),
-    ("lr = [1, 2]", "lr = [1, 2] is not valid for --lr"),
+    ("lr = [1, 2]", "lr = [1, 2]: [1, 2] is not valid for --lr"),
     ("[broken", "cannot be read"),
 ])
 def test_recipe_values_pass_the_command_lines_checks(tmp_path, monkeypatch, cli, tiny_npz, extra, fragment):

@@ -35,3 +35,41 @@ def test_skipped_float16_steps_still_count(float16_gan):
     assert float16_gan.step == 2  # …and the run still counts two steps (data order and latents follow it)
     after = float16_gan.generator.trainable_variables
     assert all(np.array_equal(b, a.numpy()) for b, a in zip(before, after))
+
+
+def _gan(**kwargs) -> GAN:
+    """The same small dcgan pair every time (seeded), compiled with plain SGD so that losses are comparable."""
+    keras.utils.set_random_seed(0)
+    spec = ImageSpec(28, 28, 1)
+    gan = GAN(build_generator(spec, latent_dim=8, width=8), build_discriminator(spec, width=8),
+              NonSaturatingLoss(), 8, seed=0, **kwargs)
+    gan.compile(d_optimizer=keras.optimizers.SGD(1e-3), g_optimizer=keras.optimizers.SGD(1e-3))
+    gan.build_optimizers()
+    return gan
+
+
+def test_lazy_r1_is_the_penalty_times_n_on_every_nth_step_and_nothing_between():
+    import tensorflow as tf
+    images = tf.constant(np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)), tf.float32)  # as fit() gives it
+
+    def first_d_loss(**kwargs):
+        return float(_gan(**kwargs).train_step(images)["d_loss"])
+
+    plain = first_d_loss()
+    penalty = first_d_loss(r1_gamma=10.0) - plain  # R1 on every step
+    assert penalty > 1e-3
+    assert first_d_loss(r1_gamma=10.0, r1_every=4) - plain == pytest.approx(4 * penalty, rel=1e-3)  # step 0: due
+    off_step = _gan(r1_gamma=10.0, r1_every=4)
+    off_step.steps_done.assign(1)  # step 1 of every 4: no penalty, and no cost
+    later = _gan()
+    later.steps_done.assign(1)
+    assert float(off_step.train_step(images)["d_loss"]) == pytest.approx(float(later.train_step(images)["d_loss"]),
+                                                                         rel=1e-6)
+
+
+def test_d_steps_make_that_many_discriminator_updates_per_generator_update():
+    gan = _gan(discriminator_steps=3)
+    images = np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)).astype(np.float32)
+    gan.train_step(images)
+    assert (gan.d_optimizer.iterations.numpy(), gan.g_optimizer.iterations.numpy(), gan.step) == (3, 1, 1)
+    assert _gan().discriminator_steps == 1  # the loss's own rule when not given (the non-saturating loss: 1)

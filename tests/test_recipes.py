@@ -33,7 +33,7 @@ def test_unknown_recipe_is_a_one_line_error(cli):
 def test_recipes_command_lists_them():
     result = run_cli("recipes")
     assert result.returncode == 0 and "dcgan-mnist-article@1" in result.stdout and "batch 256" in result.stdout
-    assert "seed 0, EMA 0.995, R1 0.1, mode seeking 0.3, augment translation,cutout" in result.stdout  # what shapes it
+    assert "seed 0, R1 0.1, augment translation,cutout, EMA 0.995, mode seeking 0.3" in result.stdout  # what shapes it
 
 
 def test_a_recipe_round_trips_into_config_json_and_the_command_line_wins(tiny_npz, tmp_path):
@@ -62,7 +62,7 @@ def test_a_recipes_architecture_table_sets_hyperparameters_under_the_command_lin
 
 @pytest.mark.parametrize("tables, message", [
     ('[architecture]\nwidht = 8\n', "unknown hyperparameter widht for dcgan (valid: dropout, width)"),
-    ('[architecture]\nwidth = "wide"\n', "width = 'wide' is not an integer"),
+    ('[architecture]\nwidth = "wide"\n', "width = 'wide': 'wide' is not a valid integer"),
     ('[architecture]\nwidth = [8]\n', "[architecture] width must be a single value"),
     ('[model]\nwidth = 8\n', "unknown table(s) model (valid: [recipe], [train], [architecture])"),
 ])

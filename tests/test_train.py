@@ -269,3 +269,18 @@ def test_mixing_a_conditional_and_an_unconditional_model_is_one_line(tiny_npz, t
     assert result.returncode == 2 and result.stderr.strip().splitlines() == [
         "error: cannot pair generator dcgan (unconditional here) with discriminator cdcgan (conditional)"]
     assert not (tmp_path / "run").exists()
+
+
+def test_two_learning_rates_d_steps_and_lazy_r1_train_are_recorded_and_fixed_on_resume(cli, tiny_npz, tmp_path):
+    run = tmp_path / "run"
+    code, _, err = cli("train", "dcgan", "-d", f"npz:{tiny_npz}", "--epochs", "1", "--batch-size", "32",
+                       "--latent-dim", "8", "-o", "width=8", "--lr-d", "4e-4", "--lr-g", "1e-4", "--d-steps", "2",
+                       "--r1", "1", "--r1-every", "2", "--run-dir", run)
+    assert code == 0, err
+    config = json.loads((run / "config.json").read_text())
+    assert (config["lr_d"], config["lr_g"], config["d_steps"], config["r1_every"]) == (4e-4, 1e-4, 2, 2)
+    assert "lr D 0.0004, lr G 0.0001" in err and "D steps 2" in err and "R1 1, R1 every 2" in err
+    code, _, err = cli("train", "--resume", "--run-dir", run, "--epochs", "2", "--d-steps", "3")
+    assert code == 2 and "d_steps: run has 2, command line says 3" in err
+    code, _, err = cli("train", "--resume", "--run-dir", run, "--epochs", "2")  # the recorded settings go on
+    assert code == 0, err

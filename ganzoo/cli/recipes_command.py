@@ -10,6 +10,7 @@ def recipes_command() -> None:
     """List the training recipes (train one with `ganzoo train --recipe NAME`)."""
     from ganzoo.errors import UserError
     from ganzoo.recipes import load_recipe, recipe_names
+    from ganzoo.settings import describe
 
     for name in recipe_names():
         try:
@@ -19,11 +20,6 @@ def recipes_command() -> None:
             continue
         t = recipe.train
         click.echo(f"{recipe.label:<30} {recipe.description}")
-        shown = [f"{t.get('generator')}/{t.get('discriminator')}"]
-        shown += [f"{label} {t[key]:g}" if isinstance(t[key], float) else f"{label} {t[key]}".strip()
-                  for key, label in (("loss", "loss"), ("dataset", ""), ("epochs", "epochs"), ("batch_size", "batch"),
-                                     ("lr", "lr"), ("beta_1", "beta_1"), ("seed", "seed"), ("ema", "EMA"),
-                                     ("r1", "R1"), ("mode_seeking", "mode seeking")) if key in t]
-        shown += [f"augment {','.join(t['augment'])}"] if t.get("augment") else []
+        shown = [f"{t.get('generator')}/{t.get('discriminator')}", t.get("dataset") or "", describe(t)]
         shown += [f"{k}={v}" for k, v in sorted(recipe.hparams.items())]
-        click.echo(f"{'':<31}" + ", ".join(shown))
+        click.echo(f"{'':<31}" + ", ".join(part for part in shown if part))

@@ -5,13 +5,14 @@ Its setting options are generated from ganzoo.settings.SETTINGS, where each is d
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from pathlib import Path
 
 import click
 
-from ganzoo.settings import SETTINGS, Setting
+from ganzoo.settings import SETTINGS, SPEED, Setting, describe
 
 
 def _option(setting: Setting):
@@ -67,18 +68,13 @@ def train_command(architecture, run_dir, resume, recipe, **given) -> None:
         click.echo(f"run directory: {run.path}", err=True)
         click.echo(f"data: {data.info.source or data.info.name}: {data.info.size} images "
                    f"{spec.height}x{spec.width}x{spec.channels}", err=True)
-        click.echo(f"training {config.generator}/{config.discriminator} with loss {config.loss}: "
-                   f"{config.epochs} epochs, batch {config.batch_size}, Adam lr {config.lr:g} "
-                   f"(beta_1 {config.beta_1:g}, beta_2 {config.beta_2:g}), latent {config.latent_dim}, "
-                   f"seed {config.seed}" + (f", R1 {config.r1:g}" if config.r1 else "")
-                   + (f", mode seeking {config.mode_seeking:g}" if config.mode_seeking else ""), err=True)
+        values = dataclasses.asdict(config)
+        trained = tuple(s.name for s in SETTINGS if s.name not in SPEED)
+        click.echo(f"training {config.generator}/{config.discriminator}: {describe(values, trained)}", err=True)
         if config.hparams:
             click.echo("hyperparameters: " + ", ".join(f"{k}={v}" for k, v in sorted(config.hparams.items())),
                        err=True)
-        speed = [f"strategy {config.strategy}" + (f" on {','.join(config.devices)}" if config.devices else "")]
-        speed += [config.precision] + (["XLA"] if config.jit else []) + ([f"EMA {config.ema:g}"] if config.ema else [])
-        speed += [f"DiffAugment {','.join(config.augment)}"] if config.augment else []
-        click.echo("running with " + ", ".join(speed), err=True)
+        click.echo(f"running with {describe(values, SPEED, defaults=True)}", err=True)
         if not _on_gpu(config):
             from ganzoo.training.precision import cpu_features, emulated_note
             note = emulated_note(config.precision, cpu_features())

@@ -12,18 +12,17 @@ This module imports neither TensorFlow nor Keras.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ganzoo.plugins.interfaces import ImageSpec, TrainingDefaults
+from ganzoo.settings.types import parse, value_type
 
 #: ``Architecture.conditional`` for a pair that is conditional exactly when the dataset has labels.
 WITH_LABELS = "with-labels"
 _TYPES = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
 MODELS = ("generator", "discriminator", "both")
-_TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
 
 
 @dataclass(frozen=True)
@@ -52,41 +51,12 @@ class HParam:
 
     def parse(self, value: Any) -> Any:
         """``value`` (as text from the command line, or a TOML/JSON value) as this parameter's type, checked
-        against its range or choices; ValueError with a one-line reason."""
-        parsed = self._as_type(value)
-        if self.choices and parsed not in self.choices:
-            raise ValueError(f"{self.name} = {value!r} is not one of {', '.join(map(str, self.choices))}")
-        if self.min is not None and parsed < self.min or self.max is not None and parsed > self.max:
-            raise ValueError(f"{self.name} = {value!r} is outside {self.describe_range()}")
-        return parsed
-
-    def _as_type(self, value: Any) -> Any:
-        wrong = ValueError(f"{self.name} = {value!r} is not {_TYPES[self.type]}")
-        if isinstance(value, str) and self.type is not str:
-            text = value.strip().lower()
-            if self.type is bool:
-                if text not in _TRUE + _FALSE:
-                    raise wrong
-                return text in _TRUE
-            try:
-                value = int(text) if self.type is int else float(text)
-            except ValueError:
-                raise wrong from None
-        if self.type is bool or isinstance(value, bool):
-            if not isinstance(value, bool) or self.type is not bool:
-                raise wrong
-            return value
-        if self.type is int:
-            if not isinstance(value, int):
-                raise wrong
-            return value
-        if self.type is float:
-            if not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise wrong
-            return float(value)
-        if not isinstance(value, str):
-            raise wrong
-        return value
+        against its range or choices by the same typed-value system as every training setting
+        (ganzoo.settings.types); ValueError with a one-line reason."""
+        try:
+            return parse(value_type(self.type, self.min, self.max, self.choices), value, self.name)
+        except ValueError as error:
+            raise ValueError(f"{self.name} = {value!r}: {error}") from None
 
     def describe_range(self) -> str:
         if self.choices:

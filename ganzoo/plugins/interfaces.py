@@ -9,8 +9,9 @@ Entry-point groups (public API):
 * ``ganzoo.datasets``: ``factory(**options) -> Dataset``.
 * ``ganzoo.zoo``: a folder of pretrained shelf entries (ganzoo.zoo.shelf).
 
-An architecture's record and a loss carry :class:`TrainingDefaults`; settings
-resolve as ganzoo.settings documents.
+An architecture's record and a loss carry a ``TrainingDefaults``, which
+ganzoo.settings makes from its declarations of the settings (re-exported
+here); settings resolve as ganzoo.settings documents.
 
 This module imports neither TensorFlow nor Keras, so plugins can be listed
 and datasets read without them.
@@ -18,12 +19,13 @@ and datasets read without them.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
+
+from ganzoo.settings import TrainingDefaults
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -50,26 +52,6 @@ class ImageSpec:
     @property
     def shape(self) -> tuple[int, int, int]:
         return (self.height, self.width, self.channels)
-
-
-@dataclass(frozen=True)
-class TrainingDefaults:
-    """Settings a plugin recommends; ``None`` means "no opinion"."""
-
-    loss: str | None = None
-    latent_dim: int | None = None
-    batch_size: int | None = None
-    epochs: int | None = None
-    steps: int | None = None  # a training length that holds for any dataset size: epochs = steps / steps per epoch
-    lr: float | None = None
-    beta_1: float | None = None
-    beta_2: float | None = None
-    r1: float | None = None  # R1 penalty weight gamma on the discriminator
-
-    def as_dict(self) -> dict[str, Any]:
-        """The settings this object has an opinion on."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
-
 
 
 @dataclass

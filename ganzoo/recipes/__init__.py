@@ -115,22 +115,16 @@ def _read_recipe_file(name: str) -> str:
 
 
 def _checked(name: str, train: dict[str, Any]) -> dict[str, Any]:
-    """The [train] values, each put through its setting's command-line type and range (as its text, the way
-    a shell would hand it over), so a recipe can set nothing the command line would refuse."""
-    import click
-
+    """The [train] values, each put through its setting's type (ganzoo.settings.types.parse), so a recipe can
+    set nothing the command line would refuse."""
     unknown = sorted(set(train) - set(RECIPE_KEYS))
     if unknown:
         raise UserError(f"recipe {name}: unknown key(s) {', '.join(unknown)} in [train] (valid: "
                         f"{', '.join(RECIPE_KEYS)})")
     checked = {}
     for key, value in train.items():
-        setting = BY_NAME[key]
-        kind = click.types.convert_type(setting.type)
-        if isinstance(value, (dict, list)) or (isinstance(value, bool) and kind is not click.BOOL):
-            raise UserError(f"recipe {name}: {key} = {value!r} is not valid for {setting.flag}")
         try:
-            checked[key] = kind.convert(value if isinstance(value, str) else str(value), None, None)
-        except click.BadParameter as error:
-            raise UserError(f"recipe {name}: {key} = {value!r}: {error.message.rstrip('.')}") from None
+            checked[key] = BY_NAME[key].parse(value)
+        except ValueError as error:
+            raise UserError(f"recipe {name}: {key} = {value!r}: {error}") from None
     return checked

@@ -1,5 +1,11 @@
-"""The command-line types of training settings (click), which check a recipe's values exactly as the command
-line's: finite numbers, device lists, channel counts, DiffAugment policies, NAME=VALUE hyperparameters."""
+"""The one typed-value system: click types, through which every value passes, whatever its source.
+
+The command line's options use them directly; :func:`parse` puts a recipe's value, a config.json value, a
+plugin's default or an architecture's hyperparameter through the same type, as the text a shell would hand
+over, so that each source is checked exactly as the command line is. Types here add what click lacks: finite
+numbers, device lists, channel counts, DiffAugment policies, NAME=VALUE assignments, closed sets of typed
+values.
+"""
 
 from __future__ import annotations
 
@@ -71,6 +77,48 @@ class Assignment(click.ParamType):
         if not sep or not name.strip():
             self.fail(f"{value!r} is not NAME=VALUE (for example -o width=128)", param, ctx)
         return name.strip(), text.strip()
+
+
+class OneOf(click.ParamType):
+    """A value of ``kind`` that must be one of ``choices`` (typed values: ``8`` for an int, not ``"8"``)."""
+
+    def __init__(self, kind: click.ParamType, choices):
+        self.kind, self.choices = kind, tuple(choices)
+        self.name = kind.name
+
+    def convert(self, value, param, ctx):
+        converted = self.kind.convert(value, param, ctx)
+        if converted not in self.choices:
+            self.fail(f"{value!r} is not one of {', '.join(map(str, self.choices))}", param, ctx)
+        return converted
+
+
+def value_type(kind: type, min=None, max=None, choices=()) -> click.ParamType:
+    """The click type of a value of Python type ``kind`` (int, float, str or bool), inclusive bounds and/or a
+    closed set: what an architecture's HParam declares."""
+    base = {int: click.IntRange(min, max), float: FiniteFloatRange(min, max), str: click.STRING,
+            bool: click.BOOL}[kind]
+    return OneOf(base, choices) if choices else base
+
+
+def parse(kind, value, what: str = "it"):
+    """``value`` through the click type ``kind``: text as the command line gives it, or a TOML/JSON value (as the
+    text a shell would hand over: ``128`` as "128", a list as comma-separated items, for list types only).
+    A table, a list where one value is expected, or a boolean for a non-boolean type is refused as not valid
+    for ``what`` (an option, a hyperparameter). ValueError with the reason, in click's words."""
+    kind = click.types.convert_type(kind)
+    listing = isinstance(kind, (DeviceList, Policies))
+    if isinstance(value, dict) or (isinstance(value, (list, tuple)) and not listing) \
+            or (isinstance(value, bool) and kind is not click.BOOL):
+        raise ValueError(f"{value!r} is not valid for {what}")
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return ()
+        value = ",".join(map(str, value))
+    try:
+        return kind.convert(value if isinstance(value, str) else str(value), None, None)
+    except click.BadParameter as error:
+        raise ValueError(error.message.rstrip(".")) from None
 
 
 POSITIVE_INT = click.IntRange(min=1)

@@ -32,12 +32,14 @@ class GAN(keras.Model):
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, loss: Loss, latent_dim: int,
                  seed: int, r1_gamma: float = 0.0, ema: GeneratorEMA | None = None, conditional: bool = False,
-                 augment: tuple[str, ...] = (), mode_seeking: float = 0.0, **kwargs):
+                 augment: tuple[str, ...] = (), mode_seeking: float = 0.0, discriminator_steps: int | None = None,
+                 r1_every: int = 1, **kwargs):
         super().__init__(**kwargs)
         self.augment_policies = augment  # DiffAugment policies for every image the discriminator sees
         self.mode_seeking = mode_seeking  # weight of the generator's mode-seeking term (0: off)
         self.conditional = conditional  # whether the models take class labels (from the architecture's record)
         self.r1_gamma = r1_gamma
+        self.r1_every = r1_every  # lazy R1: the penalty on every r1_every-th step only, times r1_every
         self.generator = generator
         self.discriminator = discriminator
         self.gan_loss = loss
@@ -45,7 +47,8 @@ class GAN(keras.Model):
         self.seed = seed
         self.ema = ema
         self.loss_seed = keras.random.SeedGenerator(seed)  # the losses' own randomness (LossContext.seed_generator)
-        self.discriminator_steps = getattr(loss, "discriminator_steps", 1)
+        # --d-steps, else the loss's own rule (WGAN-GP: 5), else 1
+        self.discriminator_steps = discriminator_steps or getattr(loss, "discriminator_steps", 1)
         # Not the optimizer's `iterations`: a LossScaleOptimizer leaves that unchanged on the steps it skips.
         self.steps_done = keras.Variable(0, dtype="int64", trainable=False, aggregation="only_first_replica",
                                          name="steps_done")
@@ -128,16 +131,25 @@ class GAN(keras.Model):
                            seed_generator=self.loss_seed)
 
     def _real_logits_and_r1(self, real_images, labels):
-        """Discriminator logits on real images, and the R1 penalty (gamma/2 E||grad_x D(x)||^2) if enabled."""
+        """Discriminator logits on real images, and the R1 penalty (gamma/2 E||grad_x D(x)||^2) if enabled: on
+        every step, or lazily (StyleGAN2) on every ``r1_every``-th step times ``r1_every``, the other steps
+        skipping its cost (a ``tf.cond``, through which the discriminator's gradient flows either way)."""
         if not self.r1_gamma:
             return self._judge(real_images, labels), 0.0
+        if self.r1_every == 1:
+            return self._with_r1(real_images, labels, 1.0)
+        due = tf.equal(self.steps_done.value % self.r1_every, 0)
+        return tf.cond(due, lambda: self._with_r1(real_images, labels, float(self.r1_every)),
+                       lambda: (self._judge(real_images, labels), tf.constant(0.0)))
+
+    def _with_r1(self, real_images, labels, scale: float):
         with tf.GradientTape() as tape:
             tape.watch(real_images)
             real_logits = self._judge(real_images, labels)
             total = tf.reduce_sum(real_logits)  # inside the tape, or it records no path to the input
         gradients = tape.gradient(total, real_images)
         penalty = tf.reduce_mean(tf.reduce_sum(tf.square(gradients), axis=[1, 2, 3]))
-        return real_logits, 0.5 * self.r1_gamma * penalty
+        return real_logits, scale * 0.5 * self.r1_gamma * penalty
 
     def _simultaneous_step(self, real_images, labels):
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:

@@ -125,9 +125,9 @@ def prepare(request: TrainRequest) -> TrainPlan:
     loss_name = settings.loss_name(command_line, recipe, models.defaults)
     plugins = RunPlugins.load(models, loss_name)
     layers = (command_line, recipe, plugins.loss_defaults, models.defaults)
-    where = settings.resolve(*layers, images=1)  # the dataset's own settings need no image count
-    dataset = open_dataset(dataset_name, size=where["image_size"], channels=where["channels"])
-    values = settings.resolve(*layers, images=dataset.info.size)
+    resolved = settings.resolve(*layers)
+    dataset = open_dataset(dataset_name, size=resolved["image_size"], channels=resolved["channels"])
+    values = settings.in_epochs(resolved, dataset.info.size)
     if dataset.info.size < values["batch_size"]:
         raise UserError(f"batch size {values['batch_size']} is larger than the dataset "
                         f"({dataset.info.size} images): choose a smaller --batch-size")
@@ -422,8 +422,9 @@ def _build_gan(plan: TrainPlan, strategy):
             ema = GeneratorEMA(copy, generator, config.ema)
         gan = GAN(generator, discriminator, plan.plugins.loss, config.latent_dim, config.seed, r1_gamma=config.r1,
                   ema=ema, conditional=plan.conditional, augment=config.augment,
-                  mode_seeking=config.mode_seeking)
-        adam = [keras.optimizers.Adam(config.lr, beta_1=config.beta_1, beta_2=config.beta_2) for _ in range(2)]
+                  mode_seeking=config.mode_seeking, discriminator_steps=config.d_steps, r1_every=config.r1_every)
+        adam = [keras.optimizers.Adam(lr or config.lr, beta_1=config.beta_1, beta_2=config.beta_2)
+                for lr in (config.lr_d, config.lr_g)]
         gan.compile(d_optimizer=precision.optimizer_for(config.precision, adam[0]),
                     g_optimizer=precision.optimizer_for(config.precision, adam[1]), jit_compile=config.jit)
         gan.build_optimizers()
