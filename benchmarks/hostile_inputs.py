@@ -473,9 +473,12 @@ def cases() -> list[Case]:
                        ("--image-size", "0"), ("--channels", "2"), ("--seed", "-1"), ("--ema", "1.5"),
                        ("--r1", "-1"), ("--mode-seeking", "inf"), ("--precision", "float8"), ("--strategy", "tpu"),
                        ("--eval-every", "0"), ("--lr-d", "0"), ("--lr-g", "nan"), ("--lr-g", "-1e-4"),
-                       ("--d-steps", "0"), ("--d-steps", "2.5"), ("--r1-every", "0"), ("--r1-every", "x")):
+                       ("--d-steps", "0"), ("--d-steps", "2.5"), ("--r1-every", "0"), ("--r1-every", "x"),
+                       ("--ada-target", "1"), ("--ada-target", "0"), ("--ada-target", "nan")):
         add(f"train {opt} {value}", [*train, "mnist-5k", opt, value, *new_run])
     add("train lr inf", [*train, "mnist-5k", "--lr", "inf", *new_run], expect=2)
+    add("train --ada-target without --augment", [*train, "mnist-5k", "--ada-target", "0.6", *new_run],
+        says="--ada-target adapts the probability of the --augment policies")
     add("train unknown architecture", ["train", "nope", "--dataset", "mnist-5k", *new_run], says="unknown architecture")
     for value, says in (("width=0", "not in the range 4<=x<=1024"), ("width=1e9", "is not a valid integer"),
                         ("width=99999999999999999999", "not in the range 4<=x<=1024"),
@@ -564,7 +567,7 @@ def cases() -> list[Case]:
     add("resume without --run-dir", ["train", "--resume"], says="--resume needs --run-dir")
     add("resume an empty folder", ["train", "--resume", "--run-dir", "{w}"], says="nothing to resume")
     add("resume contradicting options", [*resume, "--lr", "0.5"], a_run, says="contradict its config.json")
-    for option, value in (("--d-steps", "5"), ("--lr-d", "4e-4"), ("--r1-every", "16")):
+    for option, value in (("--d-steps", "5"), ("--lr-d", "4e-4"), ("--r1-every", "16"), ("--ada-target", "0.6")):
         add(f"resume changing {option}", [*resume, option, value], a_run, says="contradict its config.json")
     add("resume shortening the run", [*resume, "--epochs", "1"], a_run, says="has completed 2 epochs")
     add("resume with a foreign metrics.csv", [*resume, "--epochs", "3"],

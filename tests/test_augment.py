@@ -95,14 +95,36 @@ def test_augment_and_mode_seeking_are_recorded_train_and_may_not_change_on_resum
     assert not (tmp_path / "bad").exists()
 
 
-@pytest.mark.parametrize("value, ok", [('"translation,cutout"', True), ('"zoom"', False), ("['cutout']", False)])
-def test_a_recipe_sets_augment_as_the_option_would(tmp_path, value, ok):
+@pytest.mark.parametrize("value, expected", [('"translation,cutout"', ("translation", "cutout")), ('"zoom"', None),
+                                             ("['cutout', 'translation']", ("translation", "cutout")),
+                                             ("[]", ()), ("{cutout = 1}", None), ("[['cutout']]", None)])
+def test_a_recipe_sets_augment_as_the_option_would(tmp_path, value, expected):
+    """As the option's text, or as a TOML list of the same items (config.json's form)."""
     from ganzoo.errors import UserError
     from ganzoo.recipes import load_recipe
     path = tmp_path / "aug.toml"
     path.write_text(f'[recipe]\nname = "aug"\n\n[train]\ngenerator = "dcgan"\naugment = {value}\n')
-    if ok:
-        assert load_recipe(str(path)).train["augment"] == ("translation", "cutout")
+    if expected is not None:
+        assert load_recipe(str(path)).train["augment"] == expected
     else:
         with pytest.raises(UserError, match="augment"):
             load_recipe(str(path))
+
+
+def test_ada_records_p_in_metrics_and_the_checkpoint_and_needs_policies(cli, tiny_npz, tmp_path):
+    import csv
+    run = tmp_path / "run"
+    code, _, err = cli("train", "dcgan", "-d", f"npz:{tiny_npz}", "--epochs", "2", "--batch-size", "32",
+                       "--latent-dim", "8", "-o", "width=8", "--augment", "translation,color", "--ada-target", "0.6",
+                       "--run-dir", run)
+    assert code == 0, err
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    assert [0 <= float(row["ada_p"]) <= 4 * 32 / 100_000 for row in rows] == [True, True]
+    assert "augment color,translation, ADA target 0.6" in err
+    code, _, err = cli("train", "--resume", "--run-dir", run, "--epochs", "3")
+    assert code == 0, err
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    assert abs(float(rows[2]["ada_p"]) - float(rows[1]["ada_p"])) <= 2 * 32 / 100_000 + 1e-9  # went on from it
+    code, _, err = cli("train", "dcgan", "-d", f"npz:{tiny_npz}", "--ada-target", "0.6", "--run-dir", tmp_path / "x")
+    assert code == 2 and err.strip().startswith("error: --ada-target adapts the probability of the --augment policies")
+    assert not (tmp_path / "x").exists()

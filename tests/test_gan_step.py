@@ -73,3 +73,29 @@ def test_d_steps_make_that_many_discriminator_updates_per_generator_update():
     gan.train_step(images)
     assert (gan.d_optimizer.iterations.numpy(), gan.g_optimizer.iterations.numpy(), gan.step) == (3, 1, 1)
     assert _gan().discriminator_steps == 1  # the loss's own rule when not given (the non-saturating loss: 1)
+
+
+def test_ada_raises_p_while_the_discriminator_calls_reals_real_and_lowers_it_otherwise():
+    import tensorflow as tf
+
+    from ganzoo.training.augment import ADA_IMAGES
+    gan = _gan(augment=("translation",), ada_target=0.6)
+    images = tf.constant(np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)), tf.float32)
+    last = gan.discriminator.layers[-1]
+    for bias, expected in ((100.0, 8 / ADA_IMAGES), (100.0, 16 / ADA_IMAGES), (-100.0, 8 / ADA_IMAGES),
+                           (-100.0, 0.0), (-100.0, 0.0)):  # every real called real (sign 1 > 0.6), then none
+        last.bias.assign([bias])
+        logs = gan.train_step(images)
+        assert float(logs["ada_p"]) == pytest.approx(expected, abs=1e-9)
+    assert any(v is gan.ada_p for v in gan.checkpoint_variables())  # a resumed run goes on from the same p
+
+
+@pytest.mark.parametrize("probability, changed", [(0.0, 0), (1.0, 64), (0.5, (16, 48))])
+def test_with_a_probability_each_image_is_augmented_that_often(probability, changed):
+    import tensorflow as tf
+
+    from ganzoo.training.augment import augment
+    images = tf.constant(np.random.default_rng(0).uniform(-1, 1, (64, 16, 16, 1)), tf.float32)
+    out = augment(images, ("cutout",), keras.random.SeedGenerator(0), probability)
+    count = int(np.sum(np.abs(np.asarray(out) - np.asarray(images)).reshape(64, -1).max(axis=1) > 0))
+    assert (changed[0] <= count <= changed[1]) if isinstance(changed, tuple) else count == changed

@@ -119,6 +119,11 @@ SETTINGS = (
     Setting("augment", Policies(), "DiffAugment: the same random, differentiable color, translation and/or cutout "
             "for every image the discriminator sees (e.g. translation,cutout; for small datasets).", (),
             metavar="POLICIES", label="augment"),
+    Setting("ada_target", FiniteFloatRange(min=0, max=1, min_open=True, max_open=True), "Adaptive augmentation "
+            "(StyleGAN2-ADA; 0.6 in the paper): each --augment policy transforms each image with a probability p "
+            "that rises while more than TARGET of the real images get a positive logit, and falls below it; p is "
+            "in metrics.csv and TensorBoard (default off: every image, always).", metavar="TARGET",
+            label="ADA target"),
     Setting("ema", FiniteFloatRange(min=0, max=1, min_open=True, max_open=True), "Keep an exponential moving "
             "average of the generator's weights (e.g. 0.999); samples, export and evaluation then use it unless "
             "given --no-ema.", 0.0, metavar="DECAY", label="EMA"),

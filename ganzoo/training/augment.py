@@ -13,6 +13,10 @@ Images are float32 in [-1, 1], NHWC. Policies, as in the paper's code:
   image, filling with zeros;
 * ``cutout``: zero a square of half the size at a random place, per image.
 
+With a probability p (adaptive augmentation, StyleGAN2-ADA: ``--ada-target``)
+each policy transforms each image with probability p, and leaves it as it is
+otherwise; p follows the discriminator's overfitting (ganzoo.training.gan).
+
 Randomness comes from the run's checkpointed seed generator, so a resumed run
 draws what an uninterrupted one would.
 """
@@ -25,13 +29,21 @@ import tensorflow as tf
 from ganzoo.settings.types import AUGMENT_POLICIES as POLICIES
 
 TRANSLATION_RATIO, CUTOUT_RATIO = 0.125, 0.5
+#: ADA's speed: p can go from 0 to 1 in this many real images (StyleGAN2-ADA: 500,000, for runs of millions;
+#: ganzoo's shelf runs see about 200,000).
+ADA_IMAGES = 100_000
 
 
-def augment(images, policies: tuple[str, ...], seed_generator):
-    """``images`` with each policy applied in turn (paper order: color, translation, cutout)."""
+def augment(images, policies: tuple[str, ...], seed_generator, probability=None):
+    """``images`` with each policy applied in turn (paper order: color, translation, cutout); with a
+    ``probability``, each policy to each image with that probability (ADA)."""
     for policy in POLICIES:
         if policy in policies:
-            images = _APPLY[policy](images, seed_generator)
+            changed = _APPLY[policy](images, seed_generator)
+            if probability is not None:
+                chosen = keras.random.uniform((tf.shape(images)[0], 1, 1, 1), 0.0, 1.0, seed=seed_generator)
+                changed = tf.where(chosen < probability, changed, images)
+            images = changed
     return images
 
 

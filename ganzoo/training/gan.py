@@ -10,7 +10,9 @@ one device would see for the same global batch. Under a mixed-precision policy
 the generator's images and the discriminator's logits are cast to float32
 before any loss, and a ``LossScaleOptimizer`` gets its scaled loss. With
 DiffAugment policies (``augment``, ganzoo.training.augment) every image the
-discriminator sees, real and generated, is augmented first. With a
+discriminator sees, real and generated, is augmented first; with an ADA
+target (``ada_target``, StyleGAN2-ADA) each image is augmented with a
+probability p that follows the discriminator's overfitting. With a
 mode-seeking weight the generator's loss adds that multiple of
 ganzoo.training.mode_seeking's term, on its images before augmentation.
 """
@@ -22,7 +24,7 @@ import tensorflow as tf
 
 from ganzoo.plugins.generator_inputs import generator_inputs
 from ganzoo.plugins.interfaces import Loss, LossContext
-from ganzoo.training.augment import augment
+from ganzoo.training.augment import ADA_IMAGES, augment
 from ganzoo.training.ema import GeneratorEMA
 from ganzoo.training.mode_seeking import mode_seeking_term
 
@@ -33,9 +35,14 @@ class GAN(keras.Model):
     def __init__(self, generator: keras.Model, discriminator: keras.Model, loss: Loss, latent_dim: int,
                  seed: int, r1_gamma: float = 0.0, ema: GeneratorEMA | None = None, conditional: bool = False,
                  augment: tuple[str, ...] = (), mode_seeking: float = 0.0, discriminator_steps: int | None = None,
-                 r1_every: int = 1, **kwargs):
+                 r1_every: int = 1, ada_target: float | None = None, **kwargs):
         super().__init__(**kwargs)
         self.augment_policies = augment  # DiffAugment policies for every image the discriminator sees
+        # ADA: the probability with which each image is augmented, adapted so that the share of reals the
+        # discriminator calls real (the mean sign of its logits) stays near the target
+        self.ada_target = ada_target
+        self.ada_p = keras.Variable(0.0, dtype="float32", trainable=False, aggregation="only_first_replica",
+                                    name="ada_p") if ada_target else None
         self.mode_seeking = mode_seeking  # weight of the generator's mode-seeking term (0: off)
         self.conditional = conditional  # whether the models take class labels (from the architecture's record)
         self.r1_gamma = r1_gamma
@@ -78,7 +85,7 @@ class GAN(keras.Model):
         """Every variable a checkpoint must hold, in a fixed order: generator first, EMA weights last."""
         return [*self.generator.variables, *self.discriminator.variables, self.loss_seed.state, self.steps_done,
                 *self.d_optimizer.variables, *self.g_optimizer.variables,
-                *(self.ema.variables if self.ema else ())]
+                *((self.ada_p,) if self.ada_p is not None else ()), *(self.ema.variables if self.ema else ())]
 
     @property
     def sampling_generator(self) -> keras.Model:
@@ -89,17 +96,29 @@ class GAN(keras.Model):
         real_images, labels = data if self.conditional else (data, None)
         real_images = self._augment(real_images)  # the same augmented reals in every update of this step
         if self.discriminator_steps == 1:
-            d_loss, g_loss = self._simultaneous_step(real_images, labels)
+            d_loss, g_loss, real_logits = self._simultaneous_step(real_images, labels)
         else:
             for draw in range(self.discriminator_steps):
-                d_loss = self._discriminator_step(real_images, labels, draw)
+                d_loss, real_logits = self._discriminator_step(real_images, labels, draw)
             g_loss = self._generator_step(real_images, labels, self.discriminator_steps)
         if self.ema:
             self.ema.update(self.generator)
+        if self.ada_p is not None:
+            self._adapt(real_logits)
         self.steps_done.assign_add(1)
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
-        return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
+        logs = {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
+        return {**logs, "ada_p": self.ada_p.value} if self.ada_p is not None else logs
+
+    def _adapt(self, real_logits):
+        """StyleGAN2-ADA's rule, every step: p moves by the batch's share of ADA_IMAGES towards more augmentation
+        while the mean sign of D(real) over every replica's batch is above the target, towards less below it."""
+        replica = tf.distribute.get_replica_context()
+        overfit = replica.all_reduce("mean", tf.reduce_mean(tf.sign(real_logits)))
+        images = tf.cast(tf.shape(real_logits)[0] * replica.num_replicas_in_sync, tf.float32)
+        step = tf.sign(overfit - self.ada_target) * images / ADA_IMAGES
+        self.ada_p.assign(tf.clip_by_value(self.ada_p.value + step, 0.0, 1.0))
 
     def _latents(self, batch, draw: int):
         """This replica's rows of the global batch's latents for draw ``draw`` of the current step."""
@@ -120,7 +139,10 @@ class GAN(keras.Model):
         return self._augment(images), term
 
     def _augment(self, images):
-        return augment(images, self.augment_policies, self.loss_seed) if self.augment_policies else images
+        if not self.augment_policies:
+            return images
+        probability = None if self.ada_p is None else self.ada_p.value
+        return augment(images, self.augment_policies, self.loss_seed, probability)
 
     def _judge(self, images, labels):
         logits = self.discriminator(images if labels is None else [images, labels], training=True)
@@ -162,7 +184,7 @@ class GAN(keras.Model):
             d_target, g_target = _target(self.d_optimizer, d_loss), _target(self.g_optimizer, g_loss)
         _apply(self.d_optimizer, d_tape, d_target, self.discriminator)
         _apply(self.g_optimizer, g_tape, g_target, self.generator)
-        return d_loss, g_loss
+        return d_loss, g_loss, real_logits
 
     def _discriminator_step(self, real_images, labels, draw: int):
         fake_images, _ = self._generate(real_images, labels, draw, seeking=False)
@@ -173,7 +195,7 @@ class GAN(keras.Model):
                 self._context(real_images, fake_images, real_logits, fake_logits, labels)) + r1
             target = _target(self.d_optimizer, d_loss)
         _apply(self.d_optimizer, tape, target, self.discriminator)
-        return d_loss
+        return d_loss, real_logits
 
     def _generator_step(self, real_images, labels, draw: int):
         with tf.GradientTape() as tape:

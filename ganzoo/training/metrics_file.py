@@ -11,7 +11,8 @@ from ganzoo_runtime.atomic import atomic_path
 from ganzoo.errors import UserError
 
 QUALITY_COLUMNS = ("fid", "kid", "kid_std", "classifier_score", "precision", "recall")
-METRICS_COLUMNS = ("epoch", "step", "d_loss", "g_loss", "images_per_s", "epoch_seconds", *QUALITY_COLUMNS)
+METRICS_COLUMNS = ("epoch", "step", "d_loss", "g_loss", "images_per_s", "epoch_seconds", *QUALITY_COLUMNS,
+                   "ada_p")  # adaptive augmentation's probability at the epoch's end (empty when off)
 
 
 def read_metrics(path: Path) -> list[list[str]]:

@@ -128,6 +128,9 @@ def prepare(request: TrainRequest) -> TrainPlan:
     resolved = settings.resolve(*layers)
     dataset = open_dataset(dataset_name, size=resolved["image_size"], channels=resolved["channels"])
     values = settings.in_epochs(resolved, dataset.info.size)
+    if values["ada_target"] and not values["augment"]:
+        raise UserError("--ada-target adapts the probability of the --augment policies: give them too (e.g. "
+                        "--augment translation,color,cutout)")
     if dataset.info.size < values["batch_size"]:
         raise UserError(f"batch size {values['batch_size']} is larger than the dataset "
                         f"({dataset.info.size} images): choose a smaller --batch-size")
@@ -422,7 +425,8 @@ def _build_gan(plan: TrainPlan, strategy):
             ema = GeneratorEMA(copy, generator, config.ema)
         gan = GAN(generator, discriminator, plan.plugins.loss, config.latent_dim, config.seed, r1_gamma=config.r1,
                   ema=ema, conditional=plan.conditional, augment=config.augment,
-                  mode_seeking=config.mode_seeking, discriminator_steps=config.d_steps, r1_every=config.r1_every)
+                  mode_seeking=config.mode_seeking, discriminator_steps=config.d_steps, r1_every=config.r1_every,
+                  ada_target=config.ada_target)
         adam = [keras.optimizers.Adam(lr or config.lr, beta_1=config.beta_1, beta_2=config.beta_2)
                 for lr in (config.lr_d, config.lr_g)]
         gan.compile(d_optimizer=precision.optimizer_for(config.precision, adam[0]),
