@@ -259,7 +259,7 @@ def test_a_config_that_is_not_a_run_config_is_one_line(trained_run, tmp_path, cl
         one_line_error(code, err, f"cannot read {run / 'config.json'}", fragment)
     (run / "config.json").write_text(json.dumps({**config, "latent_dim": "eight"}))
     code, _, err = cli("sample", run, "-o", tmp_path / "g.png")
-    one_line_error(code, err, "latent_dim is 'eight', not int")
+    one_line_error(code, err, "latent_dim is 'eight': 'eight' is not a valid integer")  # the option's own check
 
 
 def _with_metadata(tmp_path, **changes):

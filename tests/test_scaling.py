@@ -87,7 +87,7 @@ def test_mirrored_on_two_cpu_devices_matches_one_device(tiny_npz, tmp_path):
     common = ("split", "--dataset", f"npz:{tiny_npz}", *TINY, "--ema", "0.9")  # the EMA update too
     one, _ = _train(tmp_path, "one", *common, env=env)
     two, result = _train(tmp_path, "two", *common, *TWO_CPUS, env=env)
-    assert "strategy mirrored on cpu:0,cpu:1" in result.stderr
+    assert "strategy mirrored, devices cpu:0,cpu:1" in result.stderr
     assert [row["step"] for row in _metrics(two)] == [row["step"] for row in _metrics(one)] == ["2", "4"]
     np.testing.assert_allclose(_losses(two), _losses(one), atol=1e-4)
     (name_one, weights_one), (name_two, weights_two) = _checkpoint(one), _checkpoint(two)

@@ -111,7 +111,7 @@ SETTINGS = (
             "(default), every local GPU (mirrored), or several machines configured by TF_CONFIG (multiworker). "
             "See docs/scaling.md.", "default", recipe=False, resumable=True, label="strategy"),
     Setting("devices", DeviceList(), "mirrored: the devices to use, e.g. gpu:0,gpu:1 (cpu:0,cpu:1 splits the CPU "
-            "into logical devices).", (), metavar="LIST", recipe=False, resumable=True, label="on"),
+            "into logical devices).", (), metavar="LIST", recipe=False, resumable=True, label="devices"),
     Setting("precision", click.Choice(["float32", "mixed_float16", "mixed_bfloat16"]), "Keras dtype policy of the "
             "models (default float32); variables, images and losses stay float32.", "float32", label="precision"),
     Setting("jit", click.BOOL, "XLA-compile the training step (default off).", False, recipe=False, resumable=True,
@@ -167,11 +167,15 @@ TrainingDefaults = dataclasses.make_dataclass(
 #: The core's defaults of the settings that plugins may default (the bottom layer of the precedence).
 CORE_DEFAULTS = TrainingDefaults(**{s.name: s.default for s in SETTINGS if s.plugin_default})
 
-#: What a run records beside its settings, with the JSON types config.json may hold for each.
-RUN_FIELDS = {"architecture": (str,), "image_spec": (dict, type(None)), "dataset_size": (int, type(None)),
-              "recipe": (str, type(None)), "plugins": (dict,), "ganzoo_version": (str,)}
-_STORED_AS = {"hparams": (dict,)}  # every hyperparameter, parsed: a table in config.json, not NAME=VALUE pairs
-_RUN_DEFAULTS = {"image_spec": None, "dataset_size": None, "recipe": None, "plugins": {}, "ganzoo_version": ""}
+_NONE = type(None)
+#: What a run records beside its settings: the JSON types config.json may hold for each, and its default
+#: (``MISSING``: required).
+RUN_FIELDS = {"architecture": ((str,), dataclasses.MISSING), "image_spec": ((dict, _NONE), None),
+              "dataset_size": ((int, _NONE), None), "recipe": ((str, _NONE), None), "plugins": ((dict,), {}),
+              "ganzoo_version": ((str,), "")}
+#: Settings that config.json holds in another form than the command line's: every hyperparameter, parsed, as a
+#: table (not NAME=VALUE pairs).
+_STORED_AS = {"hparams": (dict,)}
 
 
 def _to_json(self) -> str:
@@ -203,34 +207,34 @@ def _from_json(cls, text: str):
 def _stored_value(name: str, value: Any) -> Any:
     """One config.json value, checked: a run field by its JSON type, a setting through its type (its default,
     which may mean "off" where the option refuses it, such as ema 0, as it is)."""
-    types = RUN_FIELDS.get(name) or _STORED_AS.get(name)
+    types = RUN_FIELDS[name][0] if name in RUN_FIELDS else _STORED_AS.get(name)
     if types:
         if isinstance(value, bool) or not isinstance(value, types):
             raise ValueError(f"{name} is {value!r}, not {' or '.join(t.__name__ for t in types)}")
         return value
     setting = BY_NAME[name]
-    default = setting.default
-    if value is None and default is None or value == default or (isinstance(value, list) and
-                                                                 tuple(value) == default):
-        return tuple(value) if isinstance(value, list) else value
+    stored = tuple(value) if isinstance(value, list) else value
+    if stored == setting.default and isinstance(stored, bool) == isinstance(setting.default, bool):
+        return stored
     try:
         return setting.parse(value)
     except ValueError as error:
         raise ValueError(f"{name} is {value!r}: {error}") from None
 
 
-_REQUIRED = ("architecture", *(s.name for s in SETTINGS if s.required))
+_REQUIRED = (*(name for name, (_, default) in RUN_FIELDS.items() if default is dataclasses.MISSING),
+             *(s.name for s in SETTINGS if s.required))
 
 #: Everything needed to rebuild the models and continue a run (stored as config.json): ``architecture`` (ARCH
 #: as given), every setting of :data:`SETTINGS` as resolved (``hparams``: every hyperparameter, parsed), and
 #: what the run records beside them (:data:`RUN_FIELDS`).
 TrainConfig = dataclasses.make_dataclass(
     "TrainConfig",
-    [("architecture", str), *((s.name, Any) for s in SETTINGS if s.required),
-     *((s.name, Any, field(default=s.default) if s.name != "hparams" else field(default_factory=dict))
+    [*(name for name in _REQUIRED),
+     *((s.name, Any, field(default_factory=dict) if s.name == "hparams" else field(default=s.default))
        for s in SETTINGS if not s.required),
      *((name, Any, field(default_factory=dict) if default == {} else field(default=default))
-       for name, default in _RUN_DEFAULTS.items())],
+       for name, (_, default) in RUN_FIELDS.items() if default is not dataclasses.MISSING)],
     frozen=True, namespace={"__module__": __name__, "to_json": _to_json, "from_json": classmethod(_from_json),
                             "__doc__": "Everything needed to rebuild the models and continue a run (config.json)."})
 
