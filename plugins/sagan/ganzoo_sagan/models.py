@@ -104,7 +104,8 @@ def build_discriminator(spec: ImageSpec, *, width: int, attention: int):
 
 
 # Both papers' optimiser (Adam beta_1 0, beta_2 0.9) and hinge loss, with one learning rate for both networks
-# (ganzoo has one; SAGAN's two-timescale rule uses 1e-4 for G and 4e-4 for D) and a CPU's step budget.
+# and a CPU's step budget; SAGAN's two-timescale rule (G 1e-4, D 4e-4) is `--lr-g 1e-4 --lr-d 4e-4`, not the
+# default until it is measured here (the shelf's recipes are trained with these defaults).
 DEFAULTS = TrainingDefaults(loss="hinge", latent_dim=128, batch_size=64, steps=3000, lr=2e-4, beta_1=0.0,
                             beta_2=0.9)
 

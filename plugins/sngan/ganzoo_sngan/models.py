@@ -63,7 +63,8 @@ def build_discriminator(spec: ImageSpec, *, width: int, blocks: int) -> keras.Mo
 
 
 # The paper's CIFAR-10 settings (Adam 2e-4, beta_1 0, beta_2 0.9, hinge loss), with a step budget sized for a
-# CPU; the paper makes 5 discriminator steps per generator step, ganzoo's hinge loss makes one.
+# CPU; the paper makes 5 discriminator steps per generator step (`--d-steps 5`), the default here one, as the
+# shelf's recipes were trained.
 DEFAULTS = TrainingDefaults(loss="hinge", latent_dim=128, batch_size=64, steps=3000, lr=2e-4, beta_1=0.0,
                             beta_2=0.9)
 
