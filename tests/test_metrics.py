@@ -126,6 +126,7 @@ def test_eval_of_an_onnx_file_without_tensorflow(trained_run, tmp_path):
     assert len(report["coverage"]) == 10 and abs(sum(report["coverage"]) - 1) < 1e-9
 
 
+@pytest.mark.slow  # the same images by both paths are tested in test_sample; this adds 30 s of TensorFlow
 def test_eval_of_a_run_matches_its_onnx_export(trained_run, trained_onnx):
     onnx_report = run_cli("eval", str(trained_onnx), "-d", "mnist-5k", "-n", "200", "--json")
     keras_report = run_cli("eval", str(trained_run), "-d", "mnist-5k", "-n", "200", "--json")
