@@ -3,6 +3,7 @@
     python benchmarks/hostile_inputs.py              # every case, two at a time (about 10 minutes on 2 cores)
     python benchmarks/hostile_inputs.py -k recipe    # the cases whose name matches a regular expression
     python benchmarks/hostile_inputs.py --list
+    cd /tmp && VENV/bin/python CLONE/benchmarks/hostile_inputs.py   # a plain install's ganzoo, as users get it
 
 Each case lays out files in a folder of its own, runs one real ``ganzoo`` or ``ganzoo-sample`` process
 (or several, for kills and races) and checks what ganzoo promises:
