@@ -21,7 +21,9 @@ generator's images depend on the label; one training step changes both
 networks' weights; a checkpoint restores them; and the generator exports to
 ONNX with ganzoo's parity check. ``check_loss`` checks that a loss gives
 scalars that depend on the logits and trains two tiny networks for one step.
-Failures raise :class:`ConformanceError` naming the check.
+Failures raise :class:`ConformanceError` naming the check. The checks that
+train nothing (:func:`check_outputs`, :func:`check_loss_values`) are what
+``ganzoo list --check`` runs on every installed plugin.
 """
 
 from __future__ import annotations
