@@ -13,7 +13,9 @@ block is written another way, as each docstring says.
 - :func:`self_attention` (with :class:`Attend`, :class:`LearnedScale`): SAGAN's block (Zhang et al. 2019);
 - :class:`OneHot`, :func:`conditional_batch_norm`: class-conditional batch normalisation (BigGAN's, from a
   shared embedding) and a spectrally normalisable label embedding;
-- :class:`MinibatchStddev`: the batch's feature spread as one more map (Karras et al. 2018).
+- :class:`MinibatchStddev`: the batch's feature spread as one more map (Karras et al. 2018);
+- :class:`EqualizedDense`, :class:`EqualizedConv2D`: the equalised learning rate of ProGAN and StyleGAN,
+  with StyleGAN's learning-rate multiplier (0.01 in its mapping network).
 
 Changing what a block computes changes every plugin built on it: a block's behaviour changes only with a
 note in the CHANGELOG, and its tests pin it (tests/test_layers.py).
@@ -169,3 +171,56 @@ class MinibatchStddev(layers.Layer):
         spread = ops.mean(ops.sqrt(ops.var(ops.cast(x, "float32"), axis=0) + EPSILON))
         channel = ops.ones_like(x[..., :1]) * ops.cast(spread, x.dtype)
         return ops.concatenate([x, channel], axis=-1)
+
+
+class EqualizedDense(layers.Layer):
+    """A dense layer with an equalised learning rate (Karras et al. 2018; StyleGAN2's FullyConnectedLayer): the
+    kernel is stored as N(0, 1) / ``lr_multiplier`` and scaled at every call by ``lr_multiplier / sqrt(fan_in)``,
+    the bias stored as ``bias_init / lr_multiplier`` and scaled by ``lr_multiplier``. Adam's steps on the
+    stored values then move every layer at the same rate whatever its fan-in, and ``lr_multiplier`` (StyleGAN's
+    mapping network: 0.01) slows this one layer alone."""
+
+    def __init__(self, units: int, lr_multiplier: float = 1.0, bias_init: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.lr_multiplier, self.bias_init = units, lr_multiplier, bias_init
+
+    def build(self, shape):
+        fan_in = shape[-1]
+        self.gain = self.lr_multiplier / fan_in ** 0.5
+        self.kernel = self.add_weight(shape=(fan_in, self.units), name="kernel",
+                                      initializer=keras.initializers.RandomNormal(stddev=1 / self.lr_multiplier))
+        self.bias = self.add_weight(shape=(self.units,), name="bias",
+                                    initializer=keras.initializers.Constant(self.bias_init / self.lr_multiplier))
+
+    def call(self, x):
+        kernel = ops.cast(self.kernel, x.dtype) * self.gain
+        return ops.matmul(x, kernel) + ops.cast(self.bias, x.dtype) * self.lr_multiplier
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "lr_multiplier": self.lr_multiplier,
+                "bias_init": self.bias_init}
+
+
+class EqualizedConv2D(layers.Layer):
+    """A same-padded convolution with an equalised learning rate: the kernel stored as N(0, 1) and scaled at
+    every call by ``lr_multiplier / sqrt(kernel_size**2 * in_channels)``, the bias by ``lr_multiplier``."""
+
+    def __init__(self, filters: int, kernel_size: int, lr_multiplier: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.kernel_size, self.lr_multiplier = filters, kernel_size, lr_multiplier
+
+    def build(self, shape):
+        fan_in = self.kernel_size * self.kernel_size * shape[-1]
+        self.gain = self.lr_multiplier / fan_in ** 0.5
+        self.kernel = self.add_weight(shape=(self.kernel_size, self.kernel_size, shape[-1], self.filters),
+                                      name="kernel",
+                                      initializer=keras.initializers.RandomNormal(stddev=1 / self.lr_multiplier))
+        self.bias = self.add_weight(shape=(self.filters,), name="bias", initializer="zeros")
+
+    def call(self, x):
+        kernel = ops.cast(self.kernel, x.dtype) * self.gain
+        return ops.conv(x, kernel, padding="same") + ops.cast(self.bias, x.dtype) * self.lr_multiplier
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
+                "lr_multiplier": self.lr_multiplier}

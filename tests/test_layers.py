@@ -8,8 +8,9 @@ import pytest
 from keras import layers
 
 from ganzoo import ImageSpec
-from ganzoo.layers import (MinibatchStddev, OneHot, SumOverPositions, Upsample, conditional_batch_norm,
-                           resnet_discriminator_block, resnet_plan, self_attention, spectral_norm)
+from ganzoo.layers import (EqualizedConv2D, EqualizedDense, MinibatchStddev, OneHot, SumOverPositions, Upsample,
+                           conditional_batch_norm, resnet_discriminator_block, resnet_plan, self_attention,
+                           spectral_norm)
 
 RNG = np.random.default_rng(0)
 
@@ -103,6 +104,9 @@ BLOCKS = {
     "MinibatchStddev": lambda x: MinibatchStddev()(x),
     "resnet_discriminator_block": lambda x: resnet_discriminator_block(x, 8, downsample=False),
     "SumOverPositions": lambda x: layers.Reshape((4, 4, 8))(layers.Dense(128)(SumOverPositions()(x))),
+    "EqualizedConv2D": lambda x: EqualizedConv2D(8, 3)(x),
+    "EqualizedDense": lambda x: layers.Reshape((4, 4, 8))(EqualizedDense(128, lr_multiplier=0.01)(
+        layers.Flatten()(x))),
 }
 
 
@@ -133,3 +137,28 @@ def test_the_docs_example_built_from_the_blocks_keeps_the_contract(fake_site, tm
     make_distribution(fake_site, "attngan", "1.0", {"ganzoo.architectures": {"attngan": "attngan_mod:ATTNGAN"}},
                       {"attngan_mod": code})
     check_architecture("attngan", tmp_path, specs=(ImageSpec(28, 28, 1, 10),))
+
+
+@pytest.mark.parametrize("lr_multiplier", [1.0, 0.01])
+def test_equalized_layers_scale_their_stored_weights_and_their_gradients(lr_multiplier):
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(0)
+    dense = EqualizedDense(64, lr_multiplier=lr_multiplier, bias_init=1.0)
+    x = tf.constant(_maps(256, 512))
+    y = np.asarray(dense(x))
+    gain = lr_multiplier / np.sqrt(512)
+    np.testing.assert_allclose(y, x.numpy() @ (dense.kernel.numpy() * gain) + 1.0, rtol=1e-4, atol=1e-4)
+    # unit-variance inputs give unit-variance outputs at init, whatever the fan-in or the multiplier
+    assert abs(float((y - 1.0).std()) - 1.0) < 0.1
+    with tf.GradientTape() as tape:
+        total = tf.reduce_sum(dense(x))
+    # the stored kernel's gradient is the plain one times the gain: what equalises the learning rate
+    np.testing.assert_allclose(tape.gradient(total, dense.kernel), gain * np.repeat(
+        x.numpy().sum(axis=0)[:, None], 64, axis=1), rtol=1e-4)
+    conv = EqualizedConv2D(8, 3, lr_multiplier=lr_multiplier)
+    maps = _maps(4, 6, 6, 16)
+    out = np.asarray(conv(maps))
+    kernel = (conv.kernel.numpy() * lr_multiplier / np.sqrt(9 * 16)).astype(np.float32)
+    expected = np.asarray(keras.ops.conv(maps, kernel, padding="same"))
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
