@@ -3,8 +3,9 @@ for image models).
 
 Every block computes in its Keras dtype policy's compute dtype (mixed precision works), keeps its state as
 weights (checkpoints, the EMA copy and the ONNX export see it), and exports to ONNX with parity in
-onnxruntime and in OpenCV 4 and 5: where Keras' own layer exports operators an ONNX consumer cannot run, the
-block is written another way, as each docstring says.
+onnxruntime (tests/test_layers.py). Where Keras' own layer exports operators that OpenCV 4 cannot run, the
+block is written another way, as its docstring says (the plugins' exports built on them are checked in
+OpenCV by their own tests, not each block here).
 
 - :func:`spectral_norm`: a layer's kernel divided by its largest singular value (Miyato et al. 2018);
 - :class:`SumOverPositions`: [N, H, W, C] -> [N, C], the sum a spectrally normalised discriminator needs;

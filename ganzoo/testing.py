@@ -210,8 +210,7 @@ def _check_truncation(generator, z, labels, images, label: str) -> None:
 
 
 def _nonsaturating():
-    from ganzoo.plugins.run_plugins import load_loss
-    return load_loss("nonsaturating")[1]
+    return _load_loss("nonsaturating")
 
 
 def _compiled_gan(generator, discriminator, loss, conditional: bool = False):

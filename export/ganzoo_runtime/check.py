@@ -28,16 +28,20 @@ def check_feeds(info: GeneratorInfo, batch: int, names: Sequence[str], seed: int
     return feeds
 
 
-def cpu_outputs(model: bytes, info: GeneratorInfo, batches: Sequence[int], seed: int = CHECK_SEED) -> list[np.ndarray]:
-    """The graph's first output on onnxruntime's CPU kernels for each batch size; [] if it does not load or
-    run."""
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    try:
-        session = ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
-    except Exception as error:  # noqa: BLE001 - onnxruntime's own types: a rewrite it cannot load fails its check
-        log.debug("a rewritten graph does not load: %s", error)
-        return []
+def cpu_outputs(model: bytes | ort.InferenceSession, info: GeneratorInfo, batches: Sequence[int],
+                seed: int = CHECK_SEED) -> list[np.ndarray]:
+    """The graph's first output on onnxruntime's CPU kernels for each batch size (``model``: the graph, or a CPU
+    session already made from it); [] if it does not load or run."""
+    if isinstance(model, ort.InferenceSession):
+        session = model
+    else:
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        try:
+            session = ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+        except Exception as error:  # noqa: BLE001 - onnxruntime's own types: a rewrite it cannot load fails
+            log.debug("a rewritten graph does not load: %s", error)
+            return []
     names = [i.name for i in session.get_inputs()]
     output = session.get_outputs()[0].name
     try:

@@ -13,7 +13,7 @@ import numpy as np
 from ganzoo_runtime.cpu.cache import FormCache
 from ganzoo_runtime.cpu.form import cpu_form
 from ganzoo_runtime.cuda.settings import CudaSettings
-from ganzoo_runtime.errors import UserError, no_truncation_input
+from ganzoo_runtime.errors import NotOnnxError, UserError, no_truncation_input
 from ganzoo_runtime.images import to_display
 from ganzoo_runtime.metadata import TRUNCATION, GeneratorInfo
 from ganzoo_runtime.providers import create_session, device_of
@@ -40,14 +40,14 @@ class OnnxGenerator:
         except UserError:
             raise
         except Exception as error:  # onnxruntime's own exception types
-            raise UserError(f"{path} is not a loadable ONNX model: {_reason(error)}") from None
+            raise NotOnnxError(f"{path} is not a loadable ONNX model: {_reason(error)}") from None
         self.path = path
         self.device = device_of(self.session)
         self.info = _read_info(self.session, path)
         self.form = "portable graph"
         self._runner, self._pixels = None, None  # bound GPU buffers, and the name of an output of uint8 pixels
         if self.device == "cpu":
-            form = cpu_form(data, self.info, FormCache() if cache else None)
+            form = cpu_form(data, self.info, FormCache() if cache else None, portable=self.session)
             if form.model is not data:
                 self.session = create_session(form.model, "cpu")
             self.form = form.description

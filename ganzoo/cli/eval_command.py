@@ -37,7 +37,7 @@ def eval_command(source, dataset, n, seed, batch_size, device, as_json, ema, cac
     """
     from ganzoo.datasets import as_arrays, open_dataset
     from ganzoo.cli.generator_source import open_generator
-    from ganzoo.metrics.evaluate import evaluate
+    from ganzoo.metrics.evaluate import Evaluator
     from ganzoo_runtime.sampling import balanced_images, labels_for
 
     generator = open_generator(source, device, ema, cache)
@@ -46,12 +46,13 @@ def eval_command(source, dataset, n, seed, batch_size, device, as_json, ema, cac
     if tuple(info.image_shape) != reference.info.spec.shape:
         raise UserError(f"{source} makes {'x'.join(map(str, info.image_shape))} images but dataset {dataset} has "
                         f"{'x'.join(map(str, reference.info.spec.shape))}")
-    click.echo(f"generating {n} images ({generator.description}) and scoring them against {dataset} …", err=True)
-    images = balanced_images(generator.generate, info, n, seed, batch_size, generator.pixels)
-    try:
-        report = evaluate(images, reference.images, dataset, seed, labels_for(None, n, info), reference.labels)
+    try:  # the reference set is checked (and its features computed) before any image is generated
+        evaluator = Evaluator(reference.images, dataset, seed, reference_labels=reference.labels)
     except ValueError as error:
         raise UserError(str(error)) from None
+    click.echo(f"generating {n} images ({generator.description}) and scoring them against {dataset} …", err=True)
+    images = balanced_images(generator.generate, info, n, seed, batch_size, generator.pixels)
+    report = evaluator.report(images, labels_for(None, n, info))
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
     if as_json:

@@ -9,7 +9,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from ganzoo.errors import UserError
-from ganzoo_runtime.errors import no_truncation_input
+from ganzoo_runtime.errors import NotOnnxError, no_truncation_input
 from ganzoo_runtime.metadata import GeneratorInfo
 
 Generate = Callable[[np.ndarray, Optional[np.ndarray]], np.ndarray]
@@ -38,8 +38,8 @@ def open_generator(source: Path, device: str = "auto", ema: bool = True, cache: 
         from ganzoo_runtime.model import OnnxGenerator
         try:
             generator = OnnxGenerator(source, device, cache, name=given if given.startswith(PREFIX) else None)
-        except UserError as error:
-            if source.suffix.lower() == ".onnx" or "not a loadable ONNX model" not in str(error):
+        except NotOnnxError:
+            if source.suffix.lower() == ".onnx":
                 raise
             raise UserError(f"{source} is not an ONNX file: expected a run directory, an .onnx file made by "
                             "`ganzoo export`, or zoo:NAME") from None

@@ -58,15 +58,17 @@ def form_key(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:40] + "-" + hashlib.sha256(versions.encode()).hexdigest()[:12]
 
 
-def cpu_form(data: bytes, info: GeneratorInfo, cache: Optional[FormCache] = None) -> CpuForm:
-    """The fastest verified form of the portable file ``data`` (cached when ``cache`` is given)."""
+def cpu_form(data: bytes, info: GeneratorInfo, cache: Optional[FormCache] = None,
+             portable: Optional[ort.InferenceSession] = None) -> CpuForm:
+    """The fastest verified form of the portable file ``data`` (cached when ``cache`` is given); ``portable``: a
+    CPU session of ``data`` already made, which the checks then reuse."""
     key = form_key(data)
     cached = cache.read(key) if cache else None
     if cached is not None:
         payload, description = cached
         if not payload:  # no rewrite applies: the file's own graph, with nothing to check (nor onnx to import)
             return CpuForm(data, f"{description}, cached")
-        if _computes_the_same(payload, data, info):
+        if _computes_the_same(payload, portable or data, info):
             return CpuForm(payload, f"{description}, cached")
         log.warning("notice: the cached CPU form %s does not draw this file's images; rebuilding it", key)
     form = _best_form(data, info)
@@ -109,7 +111,7 @@ def _best_form(data: bytes, info: GeneratorInfo) -> CpuForm:
     return CpuForm(data, "portable graph")
 
 
-def _computes_the_same(form: bytes, data: bytes, info: GeneratorInfo) -> bool:
+def _computes_the_same(form: bytes, data: bytes | ort.InferenceSession, info: GeneratorInfo) -> bool:
     """Whether a cached form draws the portable file's images, on latents drawn afresh for this check.
 
     The cache key and the entry's own checksum tell a damaged or stale entry, not a forged one: whoever can
