@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -42,7 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 MNIST = REPO / "ganzoo" / "datasets" / "data" / "mnist_5k.npz"
 ZOO = REPO / "ganzoo" / "zoo" / "entries" / "dcgan-mnist"
 TINY = ["--batch-size", "32", "--latent-dim", "8"]
-LEFTOVER = re.compile(r"^\..*(\.tmp|\.partial-)")  # atomic_path's and staging_folder's temporary names
+LEFTOVER = re.compile(r"^\..*(\.tmp|\.partial-|\.earlier-)")  # atomic_path's, staging_folder's and zoo site's
 CASE_TIMEOUT_S = 300
 ENV = {**os.environ, "GANZOO_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "GANZOO_DISABLE_PLUGIN_AUTOLOAD": "1"}
 
@@ -417,6 +418,17 @@ def kill_after(argv: list[str], condition: Callable[[Path], bool] | float, then)
                               text=True, env=ENV)
         return done.returncode, done.stderr
     return run
+
+
+def port_in_use(w: Path) -> tuple[int, str]:
+    """`ganzoo zoo serve` on a port that something else listens on: one line, exit 2."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        done = subprocess.run(command(Case("", ["zoo", "serve", "--site", "{w}", "--port",
+                                                str(taken.getsockname()[1])]), w),
+                              capture_output=True, text=True, env=ENV, timeout=CASE_TIMEOUT_S)
+    return done.returncode, done.stderr
 
 
 def two_trainers(w: Path) -> tuple[int, str]:
@@ -825,6 +837,27 @@ def cases() -> list[Case]:
         run=kill_after(["sample", "{w}/model.onnx", "-n", "100000", "-o", "{w}/pngs"],
                        lambda w: any(p.name.startswith(".pngs.partial-") for p in w.iterdir()),
                        ["sample", "{w}/model.onnx", "-n", "10", "-o", "{w}/pngs"]))
+    # the zoo site and its server (issue 31)
+    add("zoo site into a file", ["zoo", "site", "{w}/f.txt"], writes("f.txt", "mine"))
+    add("zoo site into a folder of your own", ["zoo", "site", "{w}/mine"], writes("mine/thesis.tex", "years"),
+        says="not empty")
+    add("zoo site into a symlink to a folder", ["zoo", "site", "{w}/link"],
+        both(writes("real/keep.txt", "x"), symlink("link", "real")), says="not a folder")
+    add("zoo site on a full disk", setup=None, needs_root=True,
+        run=on_small_disk("20m", ["ganzoo", "zoo", "site", "{d}/site"]))
+    add("SIGKILL in zoo site over an earlier site, then zoo site again", expect=0, changes=True,
+        setup=lambda w: subprocess.run([sys.executable, "-m", "ganzoo", "zoo", "site", str(w / "site")], env=ENV,
+                                       capture_output=True),
+        run=kill_after(["zoo", "site", "{w}/site"], lambda w: any(p.name.startswith(".site.") for p in w.iterdir()),
+                       ["zoo", "site", "{w}/site"]))
+    for options, says in ((["--port", "70000"], "70000"), (["--port", "x"], "x"),
+                          (["--site", "{w}", "--host", "nosuchhost.invalid", "--port", "0"],
+                           "cannot serve on nosuchhost.invalid"),
+                          (["--site", "{w}/missing"], "missing"), (["--site", "{w}/f.txt"], "f.txt")):
+        add(f"zoo serve {' '.join(options)}", ["zoo", "serve", *options], writes("f.txt", "x"), says=says)
+    add("zoo serve on a port in use", setup=writes("index.html", "<p>hi</p>"), run=port_in_use, says="is in use")
+    add("Ctrl-C in zoo serve", setup=writes("index.html", "<p>hi</p>"), expect=0,
+        run=ctrl_c_after(["zoo", "serve", "--site", "{w}", "--port", "0"], 3.0))
     return out
 
 

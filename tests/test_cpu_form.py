@@ -85,16 +85,53 @@ def test_a_rewrite_that_fails_its_check_is_not_used(portable, monkeypatch, caplo
     assert "the CPU rewrites failed their check against the file (winograd differs by" in caplog.text
 
 
+def _dense_generator(path):
+    """A generator with nothing for the CPU form to rewrite: z [N, 4] -> MatMul -> Tanh -> [N, 28, 28, 1]."""
+    from onnx import TensorProto, helper
+    weight = numpy_helper.from_array(np.random.default_rng(0).standard_normal((4, 784)).astype(np.float32), "w")
+    shape = numpy_helper.from_array(np.array([-1, 28, 28, 1], np.int64), "shape")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["z", "w"], ["h"]), helper.make_node("Tanh", ["h"], ["t"]),
+         helper.make_node("Reshape", ["t", "shape"], ["images"])], "dense",
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("images", TensorProto.FLOAT, ["batch", 28, 28, 1])], [weight, shape])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    for key, value in GeneratorInfo(latent_dim=4, image_shape=(28, 28, 1)).to_props().items():
+        model.metadata_props.add(key=key, value=value)
+    onnx.save(model, path)
+    return path
+
+
 def test_a_file_no_rewrite_applies_to_is_cached_as_such_and_loads_without_onnx(tmp_path):
-    """The shelf's float16 dcgan file has nothing to rewrite: a second load knows that from the cache, without
-    importing onnx (2 s of a `ganzoo sample zoo:…`)."""
-    shelf_file = REPO / "ganzoo" / "zoo" / "entries" / "dcgan-mnist" / "generator.onnx"
+    """A file with nothing to rewrite: a second load knows that from the cache, without importing onnx (2 s of a
+    `ganzoo sample zoo:…`)."""
+    plain = _dense_generator(tmp_path / "dense.onnx")
     code = ("import sys; from ganzoo_runtime.model import OnnxGenerator; "
-            f"print(OnnxGenerator({str(shelf_file)!r}, 'cpu').description, 'onnx' in sys.modules)")
-    env = {**os.environ, "GANZOO_CACHE_DIR": str(tmp_path)}
+            f"print(OnnxGenerator({str(plain)!r}, 'cpu').description, 'onnx' in sys.modules)")
+    env = {**os.environ, "GANZOO_CACHE_DIR": str(tmp_path / "cache")}
     runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env) for _ in range(2)]
     assert [r.stdout.strip() for r in runs] == ["onnxruntime on cpu (portable graph) True",
                                                 "onnxruntime on cpu (portable graph, cached) False"], runs[1].stderr
+
+
+def test_a_float16_file_runs_in_float32_with_winograd_within_the_float16_bound(tmp_path, caplog):
+    """The shelf's float16 dcgan file: its weights computed in float32 (no casts around every operator) and then
+    in Winograd's form, drawing what the file draws within the float16 export's bound, checked by the same
+    bound when it is read back from the cache."""
+    shelf_file = REPO / "ganzoo" / "zoo" / "entries" / "dcgan-mnist" / "generator.onnx"
+    data = shelf_file.read_bytes()
+    form = cpu.cpu_form(data, _info(shelf_file), FormCache(tmp_path))
+    with caplog.at_level(logging.WARNING, logger="ganzoo_runtime"):
+        again = cpu.cpu_form(data, _info(shelf_file), FormCache(tmp_path))
+    assert again.description == "float32 + winograd, cached" and again.model == form.model and not caplog.text
+    assert form.description == "float32 + winograd"  # the shelf file is already in the sub-pixel form
+    model = onnx.load_from_string(form.model)
+    assert not any(t.data_type == onnx.TensorProto.FLOAT16 for t in model.graph.initializer)
+    for batch in (1, 64):
+        z = latent_vectors(batch, batch, 100)
+        difference = np.abs(_run(form.model, z) - _run(data, z)).max()
+        assert 0 < difference <= 1e-2, difference  # not the file's float16 rounding, within its bound
 
 
 def test_a_second_load_reads_the_cache(portable, tmp_path):

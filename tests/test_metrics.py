@@ -61,6 +61,28 @@ def test_precision_recall_of_a_subset_and_a_shifted_set():
     assert precision == 0.0
 
 
+def test_density_and_coverage_on_sets_whose_answer_is_known():
+    """Naeem et al.'s density and coverage, k = 5: for the real set itself every ball is hit (coverage 1) and
+    each point lies in its own ball and in those of the k points whose neighbour it is (density (k+1)/k); a set
+    collapsed onto one real point covers only the balls around that point; a disjoint set enters no ball;
+    two independent draws from one distribution give density about 1 and coverage near 1."""
+    rng = np.random.default_rng(0)
+    k = measures.DC_NEIGHBOURS
+    real = rng.standard_normal((1000, 4))
+    density, coverage = measures.density_coverage(real, real)
+    assert coverage == 1.0 and density == pytest.approx((k + 1) / k)
+
+    mode = np.repeat(real[:1], 500, axis=0)
+    density, coverage = measures.density_coverage(real, mode)
+    balls = int((np.linalg.norm(real - real[0], axis=1) <= measures._radii(real, k)).sum())  # the balls around it
+    assert coverage == balls / len(real) < 0.02 and density == pytest.approx(balls / k)
+    assert measures.precision_recall(real, mode)[0] == 1.0  # precision cannot tell a collapse
+
+    assert measures.density_coverage(real, real + 100) == (0.0, 0.0)
+    density, coverage = measures.density_coverage(real, rng.standard_normal((1000, 4)))
+    assert 0.85 < density < 1.15 and coverage > 0.9
+
+
 def test_the_shipped_feature_network_reaches_its_recorded_accuracy(mnist):
     network = FeatureNetwork()
     _, heldout = heldout_split(mnist.labels)
@@ -118,8 +140,8 @@ def test_eval_of_an_onnx_file_without_tensorflow(trained_run, tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert set(report) == {"fid", "kid", "kid_std", "classifier_score", "precision", "recall", "coverage",
-                           "label_agreement", "floor", "n", "reference", "seed"}
+    assert set(report) == {"fid", "kid", "kid_std", "classifier_score", "precision", "recall", "density",
+                           "knn_coverage", "coverage", "label_agreement", "floor", "n", "reference", "seed"}
     assert report["label_agreement"] is None and report["floor"]["label_agreement"] > 0.97  # unconditional
     assert report["n"] == 300 and report["reference"] == {"dataset": "mnist-5k", "count": 5000} and report["seed"] == 0
     assert report["fid"] > 5 * report["floor"]["fid"]  # a 4-step generator is far from real digits
@@ -157,9 +179,11 @@ def test_metrics_a_side_is_too_small_for_are_undefined_naming_that_side(mnist):
     images = mnist.images
     two, five, hundred = images[:2], images[100:105], images[200:300]
     tiny = evaluate(two, five, "x", 0)
-    assert (tiny.metrics.fid, tiny.metrics.precision, tiny.metrics.recall) == (None, None, None)
+    assert (tiny.metrics.fid, tiny.metrics.precision, tiny.metrics.recall, tiny.metrics.density,
+            tiny.metrics.knn_coverage) == (None,) * 5
     assert tiny.metrics.kid is not None and tiny.floor.kid is not None  # halves of 3 and 2 images
-    assert [n.split(":")[0] for n in tiny.notes] == ["FID undefined", "precision and recall undefined"]
+    assert [n.split(":")[0] for n in tiny.notes] == ["FID undefined", "precision and recall undefined",
+                                                     "density and coverage undefined"]
     assert "there are only 2 generated and 5 reference images" in tiny.notes[0]
     assert "needs at least 4 images on each side; there are only 2 generated images" in tiny.notes[1]
     one = evaluate(images[:1], images[:2], "x", 0)  # every metric that compares sets is undefined, none fails

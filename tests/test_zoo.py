@@ -169,7 +169,8 @@ def test_build_writes_an_entry_and_its_seed_runs_and_resumes_them(tmp_path, tiny
     assert card["settings"]["seed"] == 5 and card["metrics"]["fid"] is None
     assert [r["seed"] for r in card["seed_runs"]] == [6] and card["seed_runs"][0]["steps"] == 2
     metrics = card["seed_runs"][0]["metrics"]
-    assert set(metrics) == {"fid", "kid", "classifier_score", "precision", "recall", "coverage", "label_agreement"}
+    assert set(metrics) == {"fid", "kid", "classifier_score", "precision", "recall", "density", "knn_coverage",
+                            "coverage", "label_agreement"}
     assert metrics["label_agreement"] is None  # an unconditional generator has no label to agree with
     assert "wrote" in first.stdout and "5: undefined, 6: undefined" in first.stdout
     spread = subprocess.run([*build, "--seeds", "3", "--spread-only"], capture_output=True, text=True)
@@ -178,3 +179,19 @@ def test_build_writes_an_entry_and_its_seed_runs_and_resumes_them(tmp_path, tiny
     assert [r["seed"] for r in again["seed_runs"]] == [6, 7] and again["seed_runs"][0] == card["seed_runs"][0]
     assert again["sha256"] == card["sha256"] and "seed 6:" not in spread.stdout and "seed 7:" in spread.stdout
     assert not list(entry.glob("*.partial"))
+
+
+def test_a_training_curve_is_read_from_metrics_csv_and_drawn(tmp_path):
+    from ganzoo.training.metrics_file import METRICS_COLUMNS
+    from ganzoo.zoo.curve import curve_svg, training_curve
+    rows = [dict.fromkeys(METRICS_COLUMNS, "") | {"epoch": e, "step": 10 * e, "epoch_seconds": 30, "fid": fid}
+            for e, fid in ((1, "200.5"), (2, ""), (3, "80.25"), (4, "41.0"))]
+    lines = [",".join(METRICS_COLUMNS)] + [",".join(str(r[c]) for c in METRICS_COLUMNS) for r in rows]
+    (tmp_path / "metrics.csv").write_text("\n".join(lines) + "\n")
+    curve = training_curve(tmp_path / "metrics.csv")
+    assert curve == [{"minutes": 0.5, "fid": 200.5}, {"minutes": 1.5, "fid": 80.25}, {"minutes": 2.0, "fid": 41.0}]
+    svg = curve_svg(curve, standalone=True)
+    assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"') and svg.count(",") == 3  # three points
+    assert "FID 200.5" in svg and "2 min" in svg
+    assert curve_svg(curve[:1]) == "" and curve_svg([{"minutes": True, "fid": 1}, "x", None]) == ""
+    assert curve_svg([{"minutes": 0, "fid": float("nan")}, {"minutes": 1, "fid": 3}]) == ""  # NaN is not a point

@@ -86,7 +86,7 @@ def _remove_abandoned(target: Path, mark: str, rest: re.Pattern) -> None:
         return  # a folder that cannot be listed: the write itself says what is wrong
     for leftover in leftovers:
         pid = rest.fullmatch(leftover.name[len(prefix):])
-        if pid and not _alive(int(pid.group(1))):
+        if pid and not process_alive(int(pid.group(1))):
             if leftover.is_dir() and not leftover.is_symlink():
                 shutil.rmtree(leftover, ignore_errors=True)
             else:
@@ -94,7 +94,8 @@ def _remove_abandoned(target: Path, mark: str, rest: re.Pattern) -> None:
                     leftover.unlink()
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` may still be running (its temporary files are then left alone)."""
     if pid == os.getpid():
         return True
     try:

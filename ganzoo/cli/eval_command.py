@@ -76,6 +76,8 @@ def format_table(report) -> str:
              fmt(report.floor.classifier_score, 2)),
             ("precision", fmt(report.metrics.precision), fmt(report.floor.precision)),
             ("recall", fmt(report.metrics.recall), fmt(report.floor.recall)),
+            ("density", fmt(report.metrics.density), fmt(report.floor.density)),
+            ("coverage (k-NN)", fmt(report.metrics.knn_coverage), fmt(report.floor.knn_coverage)),
             ("classes with >= 5% of samples", str(classes_covered(report.metrics.coverage)),
              str(classes_covered(report.floor.coverage)))]
     if report.metrics.label_agreement is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -56,3 +57,50 @@ def show_command(name: str) -> None:
     entry = find_entry(name)
     click.echo(json.dumps(entry.card, indent=2))
     click.echo(f"files: {entry.folder}")
+
+
+@zoo_command.command("site")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+def site_command(out: Path) -> None:
+    """Write the shelf as a static web site to OUT: an index, and a page per entry that runs its generator in the
+    browser (onnxruntime-web, from ganzoo-web). Host OUT anywhere, or preview it with `ganzoo zoo serve --site
+    OUT`. Rerunning replaces a site this command wrote; any other non-empty folder is refused."""
+    from ganzoo.web.site import build_site
+    report = build_site(out, progress=lambda line: click.echo(line, err=True))
+    _report(report)
+    click.echo(f"site: {report.folder}/index.html ({len(report.entries)} entries)")
+
+
+@zoo_command.command("serve")
+@click.option("--site", "site", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Serve this folder (written by `ganzoo zoo site`) instead of building the site afresh.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 opens the site to the whole network.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free one).")
+def serve_command(site: Path | None, host: str, port: int) -> None:
+    """Serve the zoo site on http://HOST:PORT until Ctrl-C: the shelf's pages, with the headers that let
+    onnxruntime-web use several threads. Only the site's folder is served."""
+    import tempfile
+
+    from ganzoo.web.server import make_server, serve
+    from ganzoo.web.site import build_site
+    with tempfile.TemporaryDirectory(prefix="ganzoo-site-") as scratch:
+        if site is None:
+            report = build_site(Path(scratch) / "site", progress=lambda line: click.echo(line, err=True))
+            _report(report)
+            site = report.folder
+        server = make_server(site, host, port)
+        if host in ("0.0.0.0", "::", ""):
+            click.echo(f"warning: --host {host or '(empty)'} serves the site to every network this machine is on",
+                       err=True)
+        bound_host, bound_port = server.server_address[:2]
+        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+        click.echo(f"serving {site} on http://{shown}:{bound_port}/ (Ctrl-C stops)", err=True)
+        serve(server)
+        click.echo("stopped", err=True)
+
+
+def _report(report) -> None:
+    for broken in report.broken:
+        click.echo(f"warning: left out {broken.name} [{broken.provider}]: {broken.reason}", err=True)

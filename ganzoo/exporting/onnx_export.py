@@ -7,7 +7,9 @@ device-specific rewrite and no control flow; the sampler turns it into the
 fastest form for the device it runs on (ganzoo_runtime.cpu). Transposed
 convolutions are written in their sub-pixel form (Conv + DepthToSpace, the
 same arithmetic): TensorFlow's "same" padding makes a ConvTranspose with
-asymmetric pads, which OpenCV 4's DNN module refuses. Options bake a
+asymmetric pads, which OpenCV 4's DNN module refuses; their DepthToSpace is in CRD mode and the per-channel
+scale and shift after them are folded into their weights (ganzoo.exporting.fold_affine), so that onnx2torch and
+onnx2tf convert the file too. Options bake a
 layout (NCHW), uint8 pixels, float16 weights or int8 quantization
 (ganzoo.exporting.int8) into the graph. Verification:
 ``onnx.checker`` (full check), standard-domain operators only, and
@@ -28,6 +30,7 @@ import numpy as np
 from ganzoo import __version__
 from ganzoo.errors import UserError
 from ganzoo.exporting import ExportVerificationError
+from ganzoo.exporting.fold_affine import fold_channel_affine
 from ganzoo.exporting.int8 import default_opset, quantize_int8
 from ganzoo.plugins.generator_inputs import NO_TRUNCATION, TRUNCATION, generator_inputs, takes_truncation
 from ganzoo.tf_support.interrupts import deferred_ctrl_c
@@ -150,6 +153,7 @@ def to_onnx(generator, options: OnnxOptions, info: GeneratorInfo, rebuild=None):
 
     model, _ = tf2onnx.convert.from_function(images, input_signature=signature, opset=options.opset)
     rewrite_conv_transposes(model)
+    fold_channel_affine(model)
     if options.precision == "int8":
         model = quantize_int8(model, info)
     _name_batch_dimension(model)

@@ -32,6 +32,8 @@ class MetricSet:
     coverage: list[float]  # share of samples per predicted class
     n: int
     label_agreement: Optional[float] = None  # share classified as the label asked for; None without labels
+    density: Optional[float] = None  # Naeem et al. 2020; None where a side is too small
+    knn_coverage: Optional[float] = None  # Naeem et al.'s coverage: share of real samples with a fake nearby
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,8 @@ def smallest_set(dims: int) -> dict[str, int]:
     """The fewest samples each metric needs on each side, generated and reference: FID a covariance of full
     rank (more samples than feature dimensions), KID an unbiased estimate over pairs, precision and recall a
     k-nearest-neighbour radius around each sample. Below, the metric is undefined (None, null in JSON)."""
-    return {"FID": dims + 1, "KID": 2, "precision and recall": measures.NEIGHBOURS + 1}
+    return {"FID": dims + 1, "KID": 2, "precision and recall": measures.NEIGHBOURS + 1,
+            "density and coverage": measures.DC_NEIGHBOURS + 1}
 
 
 def compare(real_features, real_probabilities, fake_features, fake_probabilities, rng,
@@ -73,8 +76,11 @@ def compare(real_features, real_probabilities, fake_features, fake_probabilities
         else (None, None)
     precision, recall = measures.precision_recall(real_features, fake_features) \
         if defined["precision and recall"] else (None, None)
+    density, knn_coverage = measures.density_coverage(real_features, fake_features) \
+        if defined["density and coverage"] else (None, None)
     return MetricSet(fid=fid, kid=kid, kid_std=kid_std, classifier_score=measures.classifier_score(fake_probabilities),
-                     precision=precision, recall=recall, coverage=measures.class_coverage(fake_probabilities), n=n,
+                     precision=precision, recall=recall, density=density, knn_coverage=knn_coverage,
+                     coverage=measures.class_coverage(fake_probabilities), n=n,
                      label_agreement=None if fake_labels is None else measures.label_agreement(fake_probabilities,
                                                                                                fake_labels))
 

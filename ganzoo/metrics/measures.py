@@ -75,12 +75,36 @@ def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = NEIGHBOURS) ->
 
 def _inside(points: np.ndarray, manifold: np.ndarray, k: int, block: int = 1000) -> float:
     """Share of ``points`` within the k-NN radius of some ``manifold`` point (in blocks, to bound memory)."""
-    # the (k+1)-th smallest distance (the smallest is the point itself); a partition finds it without a full sort
-    radii = np.concatenate([np.partition(_distances(manifold[i:i + block], manifold), k, axis=1)[:, k]
-                            for i in range(0, len(manifold), block)])
+    radii = _radii(manifold, k, block)
     inside = [(_distances(points[i:i + block], manifold) <= radii[None, :]).any(axis=1)
               for i in range(0, len(points), block)]
     return float(np.mean(np.concatenate(inside)))
+
+
+def _radii(points: np.ndarray, k: int, block: int = 1000) -> np.ndarray:
+    """Each point's distance to its k-th nearest neighbour among ``points``."""
+    # the (k+1)-th smallest distance (the smallest is the point itself); a partition finds it without a full sort
+    return np.concatenate([np.partition(_distances(points[i:i + block], points), k, axis=1)[:, k]
+                           for i in range(0, len(points), block)])
+
+
+DC_NEIGHBOURS = 5  # k of density and coverage (Naeem et al. 2020)
+
+
+def density_coverage(real: np.ndarray, fake: np.ndarray, k: int = DC_NEIGHBOURS,
+                     block: int = 1000) -> tuple[float, float]:
+    """Density and coverage (Naeem et al. 2020, "Reliable Fidelity and Diversity Metrics for Generative Models"),
+    from the k-NN balls around the real samples: density counts, per fake sample, the balls it falls in, over k
+    (about 1 when the two sets come from one distribution, above 1 where fakes crowd the dense regions); coverage
+    is the share of real samples whose ball holds at least one fake sample, which mode collapse drives towards
+    0 where recall, measured on the fakes' own manifold, can miss it."""
+    radii = _radii(real, k, block)
+    balls_entered, covered = 0, np.zeros(len(real), bool)
+    for i in range(0, len(fake), block):
+        inside = _distances(fake[i:i + block], real) <= radii[None, :]
+        balls_entered += int(inside.sum())
+        covered |= inside.any(axis=0)
+    return balls_entered / (k * len(fake)), float(covered.mean())
 
 
 def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:

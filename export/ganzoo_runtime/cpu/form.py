@@ -1,9 +1,13 @@
 """The fastest form of a portable generator file for onnxruntime's CPU kernels, verified and cached.
 
-Two rewrites, both standard ONNX, both verified against the portable graph
+Three rewrites, all standard ONNX, all verified against the portable graph
 before use (within :data:`TOLERANCE`, at a batch below and one above the
 Winograd threshold):
 
+* float32 (ganzoo_runtime.cpu.float32, float16 files): the file's weights,
+  computed in float32 (within the float16 export's bound instead), which the
+  CPU kernels run without casting around every operator, and which the
+  Winograd rewrite then applies to;
 * sub-pixel (ganzoo_runtime.cpu.subpixel): each ConvTranspose becomes a Conv
   plus DepthToSpace, the same sums of the same products, which onnxruntime's
   CPU kernels run much faster;
@@ -37,7 +41,7 @@ from ganzoo_runtime.metadata import GeneratorInfo
 log = logging.getLogger("ganzoo_runtime")
 
 #: Bump when a rewrite changes: cached forms of older rewrites are then not used.
-FORM_VERSION = "1"
+FORM_VERSION = "2"
 #: Largest |rewritten - portable| allowed, in the output's units: [-1, 1] images, or gray levels for uint8.
 TOLERANCE = {"float": 1e-4, "uint8": 1}
 #: Batches from which the Winograd graph runs; below, the direct one. Measured crossover on the default DCGAN
@@ -59,46 +63,52 @@ def form_key(data: bytes) -> str:
 
 
 def cpu_form(data: bytes, info: GeneratorInfo, cache: Optional[FormCache] = None,
-             portable: Optional[ort.InferenceSession] = None) -> CpuForm:
+             portable: Optional[ort.InferenceSession] = None, dispatch: bool = True) -> CpuForm:
     """The fastest verified form of the portable file ``data`` (cached when ``cache`` is given); ``portable``: a
-    CPU session of ``data`` already made, which the checks then reuse."""
-    key = form_key(data)
+    CPU session of ``data`` already made, which the checks then reuse. ``dispatch=False``: the Winograd graph for
+    every batch, not both graphs chosen by batch size (half the file, for the zoo site's pages, which draw 16
+    images at a time)."""
+    key = form_key(data) + ("" if dispatch else "-no-dispatch")
     cached = cache.read(key) if cache else None
     if cached is not None:
         payload, description = cached
         if not payload:  # no rewrite applies: the file's own graph, with nothing to check (nor onnx to import)
             return CpuForm(data, f"{description}, cached")
-        if _computes_the_same(payload, portable or data, info):
+        if _computes_the_same(payload, portable or data, info, _bound(info, description)):
             return CpuForm(payload, f"{description}, cached")
         log.warning("notice: the cached CPU form %s does not draw this file's images; rebuilding it", key)
-    form = _best_form(data, info)
+    form = _best_form(data, info, dispatch)
     if cache:
         cache.write(key, b"" if form.model is data else form.model, form.description)
     return form
 
 
-def _best_form(data: bytes, info: GeneratorInfo) -> CpuForm:
+def _best_form(data: bytes, info: GeneratorInfo, dispatch: bool = True) -> CpuForm:
     import onnx
 
+    from ganzoo_runtime.cpu import float32
     from ganzoo_runtime.cpu.batch_dispatch import dispatch_by_batch
     from ganzoo_runtime.cpu.subpixel import rewrite_conv_transposes
     from ganzoo_runtime.cpu.winograd import rewrite_convolutions
 
     portable = onnx.load_from_string(data)
     direct = onnx.load_from_string(data)
-    subpixel = rewrite_conv_transposes(direct) > 0
+    widened = float32.widen_float16(direct) > 0
+    steps = ["float32"] if widened else []
+    if rewrite_conv_transposes(direct):
+        steps.append("sub-pixel")
     candidates = []
     if _float32_convolutions(direct):
         fast = onnx.load_from_string(direct.SerializeToString())
         if rewrite_convolutions(fast):
-            name = "winograd + sub-pixel" if subpixel else "winograd"
-            candidates.append((name, lambda: dispatch_by_batch(direct, fast, MIN_BATCH)))
-    if subpixel:
-        candidates.append(("sub-pixel", lambda: direct))
+            candidates.append((" + ".join(steps + ["winograd"]),
+                               lambda: dispatch_by_batch(direct, fast, MIN_BATCH) if dispatch else fast))
+    if steps:
+        candidates.append((" + ".join(steps), lambda: direct))
     if not candidates:
         return CpuForm(data, "portable graph")
     reference = cpu_outputs(portable.SerializeToString(), info, CHECK_BATCHES)
-    bound = bound_for(info, TOLERANCE)
+    bound = _bound(info, "float32" if widened else "")
     failures = []
     for name, build in candidates:
         model = build().SerializeToString()
@@ -111,7 +121,15 @@ def _best_form(data: bytes, info: GeneratorInfo) -> CpuForm:
     return CpuForm(data, "portable graph")
 
 
-def _computes_the_same(form: bytes, data: bytes | ort.InferenceSession, info: GeneratorInfo) -> bool:
+def _bound(info: GeneratorInfo, description: str) -> float:
+    """How far a form may differ from the file: further for a widened float16 file (it drops the file's float16
+    rounding), as its description says ("float32 + winograd")."""
+    from ganzoo_runtime.cpu.float32 import TOLERANCE as WIDENED
+
+    return bound_for(info, WIDENED if description.split(" + ")[0] == "float32" else TOLERANCE)
+
+
+def _computes_the_same(form: bytes, data: bytes | ort.InferenceSession, info: GeneratorInfo, bound: float) -> bool:
     """Whether a cached form draws the portable file's images, on latents drawn afresh for this check.
 
     The cache key and the entry's own checksum tell a damaged or stale entry, not a forged one: whoever can
@@ -120,8 +138,7 @@ def _computes_the_same(form: bytes, data: bytes | ort.InferenceSession, info: Ge
     """
     seed = secrets.randbits(32)
     expected = cpu_outputs(data, info, CHECK_BATCHES, seed)
-    return bool(expected) and largest_difference(cpu_outputs(form, info, CHECK_BATCHES, seed), expected) \
-        <= bound_for(info, TOLERANCE)
+    return bool(expected) and largest_difference(cpu_outputs(form, info, CHECK_BATCHES, seed), expected) <= bound
 
 
 def _float32_convolutions(model) -> bool:

@@ -55,14 +55,15 @@ def _replacement(node, initializers):
         return None
     conv = np.zeros((s * s * c_out, c_in, hi_h - lo_h + 1, hi_w - lo_w + 1), kernel.dtype)
     for r_h, r_w, i, j, dh, dw in taps:
-        phase = r_h * s + r_w  # DepthToSpace "DCR" reads channel (r_h * s + r_w) * C + c
-        conv[phase * c_out:(phase + 1) * c_out, :, dh - lo_h, dw - lo_w] = kernel[:, :, i, j].T
+        # DepthToSpace "CRD" reads phase (r_h, r_w) of channel c from channel c * s * s + r_h * s + r_w. CRD, not
+        # ONNX's default DCR: converters (onnx2torch: PixelShuffle) implement CRD only
+        conv[r_h * s + r_w::s * s, :, dh - lo_h, dw - lo_w] = kernel[:, :, i, j].T
     name = node.output[0]
     conv_weight = numpy_helper.from_array(conv, f"{name}__subpixel_weight")
     new_initializers = [conv_weight]
     inputs = [node.input[0], conv_weight.name]
     if bias is not None:
-        conv_bias = numpy_helper.from_array(np.tile(numpy_helper.to_array(bias), s * s), f"{name}__subpixel_bias")
+        conv_bias = numpy_helper.from_array(np.repeat(numpy_helper.to_array(bias), s * s), f"{name}__subpixel_bias")
         new_initializers.append(conv_bias)
         inputs.append(conv_bias.name)
     conv_output = name if s == 1 else f"{name}__subpixel_phases"
@@ -71,6 +72,6 @@ def _replacement(node, initializers):
                               strides=[1, 1])]
     if s > 1:
         nodes.append(helper.make_node("DepthToSpace", [conv_output], [name], name=f"{node.name}__subpixel_d2s",
-                                      blocksize=s, mode="DCR"))
+                                      blocksize=s, mode="CRD"))
     return nodes, new_initializers
 

@@ -1,6 +1,7 @@
-"""The style-based generator's layers (Karras et al. 2019, 2020): pixel norm, the average-w truncation, a
-learned constant, and modulated/demodulated convolutions with per-layer noise. Minibatch standard deviation
-comes from ganzoo.layers.
+"""The style-based generator's layers (Karras et al. 2019, 2020): pixel norm, the average-w truncation, style
+mixing, a learned constant, and modulated/demodulated convolutions with per-layer noise, every weight with an
+equalised learning rate (stored N(0, 1), scaled at each call). Minibatch standard deviation and the equalised
+dense and convolution layers come from ganzoo.layers.
 
 Every layer computes in its Keras dtype policy's compute dtype (so mixed precision works) and keeps its
 state as weights (so a checkpoint, the EMA copy and the ONNX export all see it).
@@ -8,11 +9,27 @@ state as weights (so a checkpoint, the EMA copy and the ONNX export all see it).
 
 from __future__ import annotations
 
+import math
+
 import keras
 import tensorflow as tf
 from keras import layers, ops
 
+from ganzoo.layers import EqualizedDense
+
 EPSILON = 1e-8
+LRELU_GAIN = math.sqrt(2)  # StyleGAN2's gain after LeakyReLU(0.2): activations keep unit variance
+
+
+def scaled_lrelu(x):
+    return ops.leaky_relu(x, 0.2) * ops.cast(LRELU_GAIN, x.dtype)
+
+
+class ScaledLeakyReLU(layers.Layer):
+    """LeakyReLU(0.2) times sqrt(2), as a layer (the models' activations)."""
+
+    def call(self, x):
+        return scaled_lrelu(x)
 
 
 class PixelNorm(layers.Layer):
@@ -45,6 +62,50 @@ class Truncation(layers.Layer):
         return average + ops.reshape(ops.cast(psi, w.dtype), (-1, 1)) * (w - average)
 
 
+class MixingLatents(layers.Layer):
+    """While training, fresh latents for style mixing's second style; otherwise ``z`` itself, so that the second
+    mapping is dead code that the export drops."""
+
+    def call(self, z, training=None):
+        return tf.random.normal(ops.shape(z), dtype=z.dtype) if training else z
+
+
+class MixingCutoff(layers.Layer):
+    """Style mixing regularisation (StyleGAN): with probability ``probability`` per batch, the synthesis layers
+    from a random cutoff (1 .. ``layers`` - 1) on take the second style. The cutoff, as a float scalar; ``layers``
+    (no mixing) otherwise and while sampling."""
+
+    def __init__(self, num_layers: int, probability: float, **kwargs):
+        super().__init__(**kwargs)
+        self.num_layers, self.probability = num_layers, probability
+
+    def call(self, w, training=None):
+        if not training or self.probability == 0 or self.num_layers < 2:
+            return ops.cast(self.num_layers, "float32")
+        cutoff = tf.random.uniform([], 1, self.num_layers, dtype=tf.int32)  # tf.random: fresh at every step
+        mixed = tf.random.uniform([]) < self.probability
+        return ops.cast(tf.where(mixed, cutoff, self.num_layers), "float32")
+
+    def get_config(self):
+        return {**super().get_config(), "num_layers": self.num_layers, "probability": self.probability}
+
+
+class MixStyle(layers.Layer):
+    """Synthesis layer ``index``'s style: ``w`` before the cutoff, ``w_mix`` from it on; ``w`` while sampling."""
+
+    def __init__(self, index: int, **kwargs):
+        super().__init__(**kwargs)
+        self.index = index
+
+    def call(self, w, w_mix, cutoff, training=None):
+        if not training:
+            return w
+        return ops.where(ops.cast(self.index, cutoff.dtype) < cutoff, w, w_mix)  # small integers: exact in any dtype
+
+    def get_config(self):
+        return {**super().get_config(), "index": self.index}
+
+
 class ConstantInput(layers.Layer):
     """The synthesis network's learned starting map, repeated for every image of the batch."""
 
@@ -66,10 +127,12 @@ class StyledConv(layers.Layer):
     """A modulated, demodulated convolution (StyleGAN2), with per-pixel noise, a bias and LeakyReLU.
 
     Computed in the unfused form, which equals the grouped per-image convolution: scale the input channels
-    by the style ``s`` (an affine map of w, starting at 1), convolve with the shared kernel, then divide each
-    output channel by ``sqrt(sum((kernel * s)^2))``. Noise is fresh while training and a fixed draw, scaled
-    by the same learned strength, otherwise (StyleGAN2's "const" noise): sampling is deterministic and
-    exports to ONNX without a random operator.
+    by the style ``s`` (an equalised affine map of w, starting at 1), convolve with the shared kernel, then divide
+    each output channel by ``sqrt(sum((kernel * s)^2))``. The kernel is stored N(0, 1) and scaled by
+    1/sqrt(fan_in) at each call (the equalised learning rate); without demodulation ("to RGB") the style takes
+    that scale instead, as in StyleGAN2. Noise is fresh while training and a fixed draw, scaled by the same learned
+    strength, otherwise (StyleGAN2's "const" noise): sampling is deterministic and exports to ONNX without a
+    random operator.
     """
 
     def __init__(self, filters: int, kernel_size: int = 3, upsample: bool = False, demodulate: bool = True,
@@ -80,10 +143,11 @@ class StyledConv(layers.Layer):
 
     def build(self, x_shape, w_shape):
         channels = x_shape[-1]
-        self.style = layers.Dense(channels, bias_initializer="ones", name="style", dtype=self.dtype_policy)
+        self.gain = 1 / math.sqrt(channels * self.kernel_size ** 2)
+        self.style = EqualizedDense(channels, bias_init=1.0, name="style", dtype=self.dtype_policy)
         self.style.build(w_shape)
         self.kernel = self.add_weight(shape=(self.kernel_size, self.kernel_size, channels, self.filters),
-                                      initializer=keras.initializers.HeNormal(), name="kernel")
+                                      initializer=keras.initializers.RandomNormal(stddev=1.0), name="kernel")
         self.bias = self.add_weight(shape=(self.filters,), initializer="zeros", name="bias")
         if self.noise:
             size = x_shape[1] * (2 if self.upsample else 1)
@@ -95,7 +159,9 @@ class StyledConv(layers.Layer):
         if self.upsample:  # nearest-neighbour doubling, as DepthToSpace of four copies (portable, no Shape)
             x = tf.nn.depth_to_space(ops.concatenate([x] * 4, axis=-1), 2)
         style = self.style(w)
-        kernel = ops.cast(self.kernel, x.dtype)
+        kernel = ops.cast(self.kernel, x.dtype) * ops.cast(self.gain, x.dtype)
+        if not self.demodulate:
+            style, kernel = style * ops.cast(self.gain, x.dtype), ops.cast(self.kernel, x.dtype)
         x = ops.conv(x * _per_channel(style), kernel, padding="same")
         if self.demodulate:
             energy = ops.matmul(ops.square(style), ops.sum(ops.square(kernel), axis=(0, 1)))  # [N, filters]
@@ -108,7 +174,7 @@ class StyledConv(layers.Layer):
             noise = tf.random.normal(shape, dtype=x.dtype) if training else ops.cast(self.fixed_noise, x.dtype)
             x = x + ops.cast(self.noise_strength, x.dtype) * noise
         x = x + ops.cast(self.bias, x.dtype)
-        return ops.leaky_relu(x, 0.2) if self.activation else x
+        return scaled_lrelu(x) if self.activation else x
 
 
 def _per_channel(values):

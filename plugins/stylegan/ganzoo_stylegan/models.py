@@ -1,13 +1,15 @@
 """A small style-based GAN (Karras et al. 2019, "A Style-Based Generator Architecture for GANs"; 2020,
 "Analyzing and Improving the Image Quality of StyleGAN").
 
-Generator: z -> pixel norm -> ``mapping`` dense layers -> w (``style_dim``) -> the truncation trick (its psi
-is the model's ``truncation`` input, which ganzoo exports as the ONNX file's optional ``truncation``) -> a
-learned constant at the start size -> one modulated convolution, then per block a doubling modulated
-convolution and another, each with per-pixel noise -> a modulated 1x1 "to RGB" without demodulation -> tanh.
-Discriminator: a ResNet (1x1 "from RGB", residual blocks that halve the size, scaled by 1/sqrt(2)),
-minibatch standard deviation, a 3x3 convolution and two dense layers. Trained with the non-saturating
-logistic loss and the R1 penalty, as StyleGAN2 is.
+Generator: z -> pixel norm -> ``mapping`` dense layers at a hundredth of the learning rate -> w (``style_dim``)
+-> the truncation trick (its psi is the model's ``truncation`` input, which ganzoo exports as the ONNX file's
+optional ``truncation``) -> a learned constant at the start size -> one modulated convolution, then per block a
+doubling modulated convolution and another, each with per-pixel noise -> a modulated 1x1 "to RGB" without
+demodulation -> tanh. While training, style mixing: with probability ``mixing`` the layers from a random cutoff
+on take the style of other latents. Discriminator: a ResNet (1x1 "from RGB", residual blocks that halve the
+size, scaled by 1/sqrt(2)), minibatch standard deviation, a 3x3 convolution and two dense layers. Every layer
+of both has an equalised learning rate. Trained with the non-saturating logistic loss and lazy R1, as
+StyleGAN2 is.
 
 Uses only ganzoo's public API (``ganzoo.Architecture``, ``ganzoo.HParam``, ``ganzoo.ImageSpec``,
 ``ganzoo.TrainingDefaults``).
@@ -21,8 +23,11 @@ import keras
 from keras import layers
 
 from ganzoo import Architecture, HParam, ImageSpec, TrainingDefaults
-from ganzoo.layers import MinibatchStddev
-from ganzoo_stylegan.layers import ConstantInput, PixelNorm, StyledConv, Truncation
+from ganzoo.layers import EqualizedConv2D, EqualizedDense, MinibatchStddev
+from ganzoo_stylegan.layers import (ConstantInput, MixingCutoff, MixingLatents, MixStyle, PixelNorm, StyledConv,
+                                    ScaledLeakyReLU, Truncation)
+
+MAPPING_LR_MULTIPLIER = 0.01  # StyleGAN's: the mapping network learns a hundred times slower than the rest
 
 LARGEST_START = 8
 
@@ -40,27 +45,39 @@ def plan(spec: ImageSpec) -> tuple[int, int]:
     return start, blocks
 
 
-def build_generator(spec: ImageSpec, *, latent_dim: int, width: int, mapping: int, style_dim: int) -> keras.Model:
+def build_generator(spec: ImageSpec, *, latent_dim: int, width: int, mapping: int, style_dim: int,
+                    mixing: float = 0.0) -> keras.Model:
     """[z [N, latent_dim], truncation [N]] -> images [N, H, W, C] in [-1, 1]."""
     start, blocks = plan(spec)
     z = keras.Input((latent_dim,), name="z")
     psi = keras.Input((), name="truncation")
-    w = PixelNorm()(z)
-    for index in range(mapping):
-        w = layers.LeakyReLU(0.2)(layers.Dense(style_dim, name=f"mapping_{index}")(w))
-    w = Truncation(name="truncation_trick")(w, psi)
-    x = StyledConv(width)(ConstantInput(start, width)(w), w)
-    for _ in range(blocks):
-        x = StyledConv(width)(StyledConv(width, upsample=True)(x, w), w)
-    rgb = StyledConv(spec.channels, kernel_size=1, demodulate=False, noise=False, activation=False)(x, w)
+    mapping_layers = [EqualizedDense(style_dim, lr_multiplier=MAPPING_LR_MULTIPLIER, name=f"mapping_{index}")
+                      for index in range(mapping)]
+
+    def to_w(latents):
+        w = PixelNorm()(latents)
+        for dense in mapping_layers:
+            w = ScaledLeakyReLU()(dense(w))
+        return w
+
+    w = Truncation(name="truncation_trick")(to_w(z), psi)
+    w_mix = to_w(MixingLatents()(z))  # the same mapping layers on other latents (dead code while sampling)
+    synthesis_layers = 1 + 2 * blocks
+    cutoff = MixingCutoff(synthesis_layers, mixing)(w)
+    styles = [MixStyle(index)(w, w_mix, cutoff) for index in range(synthesis_layers)]
+    x = StyledConv(width)(ConstantInput(start, width)(w), styles[0])
+    for block in range(blocks):
+        x = StyledConv(width, upsample=True)(x, styles[1 + 2 * block])
+        x = StyledConv(width)(x, styles[2 + 2 * block])
+    rgb = StyledConv(spec.channels, kernel_size=1, demodulate=False, noise=False, activation=False)(x, styles[-1])
     images = layers.Activation("tanh", dtype="float32")(rgb)
     return keras.Model([z, psi], images, name="stylegan_generator")
 
 
 def _residual_block(x, filters: int):
-    shortcut = layers.AveragePooling2D(2)(layers.Conv2D(filters, 1, use_bias=False)(x))
-    x = layers.LeakyReLU(0.2)(layers.Conv2D(filters, 3, padding="same")(x))
-    x = layers.LeakyReLU(0.2)(layers.Conv2D(filters, 3, padding="same")(x))
+    shortcut = layers.AveragePooling2D(2)(EqualizedConv2D(filters, 1)(x))
+    x = ScaledLeakyReLU()(EqualizedConv2D(filters, 3)(x))
+    x = ScaledLeakyReLU()(EqualizedConv2D(filters, 3)(x))
     x = layers.AveragePooling2D(2)(x)
     return layers.Rescaling(1 / math.sqrt(2))(layers.Add()([x, shortcut]))
 
@@ -69,20 +86,20 @@ def build_discriminator(spec: ImageSpec, *, width: int) -> keras.Model:
     """images [N, H, W, C] -> logits [N, 1]."""
     _, blocks = plan(spec)
     images = keras.Input(spec.shape, name="images")
-    x = layers.LeakyReLU(0.2)(layers.Conv2D(width, 1)(images))
+    x = ScaledLeakyReLU()(EqualizedConv2D(width, 1)(images))
     for _ in range(blocks):
         x = _residual_block(x, width)
-    x = layers.LeakyReLU(0.2)(layers.Conv2D(width, 3, padding="same")(MinibatchStddev()(x)))
-    x = layers.LeakyReLU(0.2)(layers.Dense(width)(layers.Flatten()(x)))
-    logits = layers.Dense(1, dtype="float32")(x)
+    x = ScaledLeakyReLU()(EqualizedConv2D(width, 3)(MinibatchStddev()(x)))
+    x = ScaledLeakyReLU()(EqualizedDense(width)(layers.Flatten()(x)))
+    logits = EqualizedDense(1, dtype="float32")(x)
     return keras.Model(images, logits, name="stylegan_discriminator")
 
 
-# StyleGAN2's optimiser (Adam beta_1 0, beta_2 0.99) and loss (non-saturating logistic + R1), at a learning
-# rate and step budget sized for a CPU. gamma follows StyleGAN2-ADA's heuristic, 0.0002 * size^2 / batch,
+# StyleGAN2's optimiser (Adam beta_1 0, beta_2 0.99) and loss (non-saturating logistic + R1 every 16 steps), at a
+# learning rate and step budget sized for a CPU. gamma follows StyleGAN2-ADA's heuristic, 0.0002 * size^2 / batch,
 # rounded up for 28x28 at batch 32.
 DEFAULTS = TrainingDefaults(loss="nonsaturating", latent_dim=128, batch_size=32, steps=3000, lr=1e-3,
-                            beta_1=0.0, beta_2=0.99, r1=0.01)
+                            beta_1=0.0, beta_2=0.99, r1=0.01, r1_every=16)
 
 STYLEGAN = Architecture(
     build_generator, build_discriminator, DEFAULTS,
@@ -90,7 +107,12 @@ STYLEGAN = Architecture(
              HParam("mapping", int, 4, "dense layers of the mapping network z -> w (StyleGAN: 8)", min=1, max=8,
                     model="generator"),
              HParam("style_dim", int, 128, "size of w, the style vector (StyleGAN: 512)", min=8, max=1024,
-                    model="generator")),
-    description="small StyleGAN2-style generator (mapping network, modulated convolutions, per-layer noise, "
-                "truncation at sampling time) and ResNet discriminator; non-saturating loss + R1",
+                    model="generator"),
+             HParam("mixing", float, 0.9, "style mixing regularisation: the share of batches whose layers from a "
+                    "random cutoff on take another latent's style (StyleGAN: 0.9; 0 turns it off)", min=0.0,
+                    max=1.0, model="generator")),
+    description="small StyleGAN2-style generator (mapping network at 0.01x the learning rate, modulated "
+                "convolutions, per-layer noise, style mixing, truncation at sampling time) and ResNet "
+                "discriminator with minibatch standard deviation, every layer with an equalised learning rate; "
+                "non-saturating loss + lazy R1",
 )

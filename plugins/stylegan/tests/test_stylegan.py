@@ -50,8 +50,8 @@ def test_trains_mirrored_in_bfloat16_with_ema_then_samples_truncated(tmp_path):
                      "--ema", "0.9", "--run-dir", str(run))
     assert trained.returncode == 0, trained.stderr
     config = json.loads((run / "config.json").read_text())
-    assert config["hparams"] == {"width": 8, "mapping": 2, "style_dim": 8}
-    assert config["r1"] == 0.01 and config["loss"] == "nonsaturating"  # the architecture's defaults
+    assert config["hparams"] == {"width": 8, "mapping": 2, "style_dim": 8, "mixing": 0.9}
+    assert (config["r1"], config["r1_every"], config["loss"]) == (0.01, 16, "nonsaturating")  # the defaults
 
     exported = ganzoo("export", str(run), "--output", str(tmp_path / "g.onnx"))
     assert exported.returncode == 0, exported.stderr
@@ -116,3 +116,46 @@ def test_the_shelf_entry_samples_with_truncation_offline(tmp_path):
         assert sampled.returncode == 0, sampled.stderr
     average, varied = np.load(tmp_path / "0.npy"), np.load(tmp_path / "1.npy")
     assert np.abs(average - average[:1]).max() < 1e-3 < np.abs(varied - varied[:1]).max()
+
+
+def test_every_layer_has_an_equalised_learning_rate_and_the_mapping_a_hundredth_of_it():
+    """Stored weights N(0, 1) (N(0, 1/0.01) in the mapping network), scaled at each call by 1/sqrt(fan_in)
+    (times 0.01 in the mapping network): Adam's steps then move every layer alike, the mapping 100x slower."""
+    from ganzoo.layers import EqualizedConv2D, EqualizedDense
+    from ganzoo_stylegan.layers import StyledConv
+    from ganzoo_stylegan.models import build_discriminator, build_generator
+    spec = ImageSpec(28, 28, 1)
+    generator = build_generator(spec, latent_dim=16, width=32, mapping=3, style_dim=64, mixing=0.9)
+    discriminator = build_discriminator(spec, width=32)
+    mapping = [layer for layer in generator.layers if layer.name.startswith("mapping_")]
+    assert len(mapping) == 3 and all(layer.lr_multiplier == 0.01 for layer in mapping)
+    for layer in mapping:
+        stored = layer.kernel.numpy()
+        assert abs(stored.std() * 0.01 - 1) < 0.1 and layer.gain == pytest.approx(0.01 / np.sqrt(stored.shape[0]))
+    convs = [layer for layer in generator.layers if isinstance(layer, StyledConv)]
+    assert len(convs) == 6  # the start, two per doubling block, to RGB
+    for layer in convs[:-1]:
+        stored = layer.kernel.numpy()
+        assert abs(stored.std() - 1) < 0.1 and layer.gain == pytest.approx(1 / np.sqrt(np.prod(stored.shape[:3])))
+        assert isinstance(layer.style, EqualizedDense) and np.allclose(layer.style.bias.numpy(), 1)  # styles start at 1
+    d_layers = [layer for layer in discriminator.layers if isinstance(layer, (EqualizedConv2D, EqualizedDense))]
+    assert len(d_layers) == 1 + 3 * 2 + 3  # from RGB, 2 blocks of three, the last conv and two dense
+    assert not [layer for layer in discriminator.layers if type(layer).__name__ in ("Conv2D", "Dense")]
+
+
+def test_style_mixing_takes_other_latents_style_from_a_random_cutoff_while_training_only():
+    from ganzoo_stylegan.layers import MixingCutoff, MixStyle
+    from ganzoo_stylegan.models import build_generator
+    w, w_mix = np.zeros((2, 4), np.float32), np.ones((2, 4), np.float32)
+    cutoffs = {float(MixingCutoff(5, 1.0)(w, training=True)) for _ in range(60)}
+    assert cutoffs == {1.0, 2.0, 3.0, 4.0}  # every cutoff from the second layer on, never "no mixing"
+    assert float(MixingCutoff(5, 0.0)(w, training=True)) == float(MixingCutoff(5, 1.0)(w, training=False)) == 5
+    assert [float(MixStyle(i)(w, w_mix, np.float32(2), training=True)[0, 0]) for i in range(4)] == [0, 0, 1, 1]
+    assert float(MixStyle(3)(w, w_mix, np.float32(2), training=False)[0, 0]) == 0  # sampling: w alone
+    z, psi = np.random.default_rng(0).standard_normal((4, 16)).astype(np.float32), np.ones(4, np.float32)
+    for mixing, differs in ((0.0, False), (1.0, True)):  # noise strengths start at 0: only mixing varies a call
+        generator = build_generator(ImageSpec(28, 28, 1), latent_dim=16, width=8, mapping=2, style_dim=16,
+                                    mixing=mixing)
+        first, second = (generator([z, psi], training=True).numpy() for _ in range(2))
+        assert (np.abs(first - second).max() > 1e-4) == differs, mixing
+        assert np.array_equal(generator([z, psi]).numpy(), generator([z, psi]).numpy())  # sampling is fixed
