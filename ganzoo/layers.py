@@ -37,7 +37,23 @@ def spectral_norm(layer: layers.Layer, power_iterations: int = 1) -> layers.Laye
     """``layer`` (a Dense or a convolution) with its kernel divided by an estimate of its largest singular value,
     refined by ``power_iterations`` steps of the power method at every training step (Keras'
     SpectralNormalization); at inference the last estimate is used."""
-    return layers.SpectralNormalization(layer, power_iterations=power_iterations)
+    return SpectralNormalization(layer, power_iterations=power_iterations)
+
+
+@keras.saving.register_keras_serializable(package="ganzoo")
+class SpectralNormalization(layers.SpectralNormalization):
+    """Keras' SpectralNormalization with the same weights, the same arithmetic and the same updates, less its
+    ``tf.cond``: Keras skips an all-zero kernel with a conditional, whose branches TensorFlow turns into functions
+    and differentiates on every call when it traces a training step (23 s for one SAGAN step on 2 cores, a
+    third of that without it). A ``where`` keeps the skip: an all-zero kernel and its estimate stay as they are."""
+
+    def call(self, inputs, training=False):
+        if training:
+            vector_u, kernel = self.normalized_weights()
+            zero = ops.all(ops.equal(self.kernel.value, 0))
+            self.vector_u.assign(ops.where(zero, self.vector_u.value, vector_u))
+            self.kernel.assign(ops.where(zero, self.kernel.value, kernel))
+        return ops.cast(self.layer(inputs), inputs.dtype)
 
 
 class SumOverPositions(layers.Layer):

@@ -31,6 +31,31 @@ def test_spectral_norm_brings_the_largest_singular_value_to_one():
     assert np.linalg.svd(dense.layer.kernel.numpy(), compute_uv=False)[0] == pytest.approx(1.0, abs=1e-3)
 
 
+
+def test_spectral_norm_updates_as_keras_does_in_a_traced_step_and_leaves_a_zero_kernel_alone():
+    import tensorflow as tf
+
+    x = _maps(4, 3, 3, 2)
+    ours, theirs = spectral_norm(layers.Conv2D(5, 3)), layers.SpectralNormalization(layers.Conv2D(5, 3))
+    ours(x), theirs(x)
+    theirs.set_weights(ours.get_weights())
+    outputs = []
+    for layer in (ours, theirs):
+        step = tf.function(lambda: layer(x, training=True))  # traced, as in training
+        outputs += [[step() for _ in range(3)][-1].numpy()]
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):  # kernel, bias and the estimate u
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(*outputs, rtol=1e-5, atol=1e-6)
+    # no conditional in the traced graph: that is what makes a training step cheaper to trace
+    graph = tf.function(lambda: ours(x, training=True)).get_concrete_function().graph
+    assert not [op for op in graph.get_operations() if op.type in ("If", "StatelessIf")]
+
+    zero = spectral_norm(layers.Dense(3))
+    zero(_maps(2, 4))
+    zero.layer.kernel.assign(np.zeros((4, 3), np.float32))
+    u = zero.vector_u.numpy()
+    zero(_maps(2, 4), training=True)
+    assert not zero.layer.kernel.numpy().any() and np.array_equal(zero.vector_u.numpy(), u)
 def test_sum_over_positions_is_the_sum_and_upsample_repeats_each_pixel():
     x = _maps(2, 3, 5, 4)
     np.testing.assert_allclose(SumOverPositions()(x), x.sum(axis=(1, 2)), rtol=1e-6)
