@@ -46,6 +46,21 @@ def test_kid_of_one_distribution_is_zero_within_its_error_and_positive_between_t
     assert shifted > 10 * std2
 
 
+def test_kid_read_off_the_whole_kernels_equals_kid_subset_by_subset():
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((700, 16)), rng.standard_normal((400, 16)) + 0.2
+    picks = [(rng.choice(700, 300, replace=False), rng.choice(400, 300, replace=False)) for _ in range(20)]
+    subset_by_subset = measures._kid_by_subset(a, b, picks)
+    np.testing.assert_allclose(measures._kid_from_whole_kernels(a, b, picks), subset_by_subset, rtol=1e-9,
+                               atol=1e-12)
+    assert np.ptp(subset_by_subset) > 0  # distinct subsets, each estimated on its own
+    # the public function draws the same subsets whichever way it sums them
+    kid, std = measures.kernel_inception_distance(a, b, np.random.default_rng(3), subsets=20, subset_size=300)
+    rng = np.random.default_rng(3)
+    again = [(rng.choice(700, 300, replace=False), rng.choice(400, 300, replace=False)) for _ in range(20)]
+    assert kid == pytest.approx(measures._kid_by_subset(a, b, again).mean(), rel=1e-9)
+
+
 def test_classifier_score_bounds():
     assert measures.classifier_score(np.eye(10)) == pytest.approx(10)
     assert measures.classifier_score(np.tile(np.eye(10)[3], (50, 1))) == pytest.approx(1)
@@ -131,10 +146,9 @@ def _classifier_agreement(images, labels) -> float:
     return measures.label_agreement(FeatureNetwork()(images)[1], labels)
 
 
-def test_eval_of_an_onnx_file_without_tensorflow(trained_run, tmp_path):
-    assert run_cli("export", str(trained_run)).returncode == 0
+def test_eval_of_an_onnx_file_without_tensorflow(trained_onnx):
     code = ("import sys, json; from ganzoo.cli.main import main; "
-            f"code = main(['eval', {str(trained_run / 'generator.onnx')!r}, '--dataset', 'mnist-5k', '-n', '300', "
+            f"code = main(['eval', {str(trained_onnx)!r}, '--dataset', 'mnist-5k', '-n', '300', "
             "'--json']); assert code == 0, code; "
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow was imported'")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -169,8 +183,9 @@ def test_eval_table_of_a_conditional_file():
     assert generated > 0.8 and floor > 0.97  # the shelf's best conditional entry draws the digit asked for
 
 
-def test_eval_json_of_small_n(trained_onnx):
-    report = json.loads(run_cli("eval", str(trained_onnx), "-d", "mnist-5k", "-n", "50", "--json").stdout)
+def test_eval_json_of_small_n(trained_onnx, cli):
+    code, out, _ = cli("eval", trained_onnx, "-d", "mnist-5k", "-n", "50", "--json")
+    report = json.loads(out)
     assert report["fid"] is None and report["kid"] is not None and report["precision"] is not None
     assert report["label_agreement"] is None  # an unconditional generator has no label to agree with
 
@@ -195,23 +210,23 @@ def test_metrics_a_side_is_too_small_for_are_undefined_naming_that_side(mnist):
     assert [n for n in many.notes if "only 100 reference images" in n and "generated" not in n]
 
 
-def test_eval_on_a_reference_set_of_five_images_is_json_with_nulls(trained_onnx, tmp_path):
+def test_eval_on_a_reference_set_of_five_images_is_json_with_nulls(trained_onnx, tmp_path, cli):
     np.savez(tmp_path / "small.npz", x=open_dataset("mnist-5k").images[:5, ..., 0])
     for n in ("2", "3", "100"):
-        result = run_cli("eval", str(trained_onnx), "-d", f"npz:{tmp_path / 'small.npz'}", "-n", n, "--json")
-        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
-        report = json.loads(result.stdout)
+        code, out, err = cli("eval", trained_onnx, "-d", f"npz:{tmp_path / 'small.npz'}", "-n", n, "--json")
+        assert code == 0, err
+        report = json.loads(out)
         assert report["fid"] is None and report["floor"]["precision"] is None and report["classifier_score"] > 0
         assert (report["precision"] is None) == (n != "100")  # k + 1 = 4 images a side: 5 reference ones are enough
-        assert "reference images" in result.stderr and "kth" not in result.stderr
+        assert "reference images" in err and "kth" not in err
 
 
-def test_eval_bad_inputs(trained_onnx, tmp_path):
+def test_eval_bad_inputs(trained_onnx, tmp_path, cli):
     np.savez(tmp_path / "big.npz", x=np.zeros((10, 32, 32), np.uint8))
     for args, message in (
             (["-d", "imagenet"], "unknown dataset 'imagenet'"),
             (["-d", f"npz:{tmp_path / 'big.npz'}"], "makes 28x28x1 images but dataset"),
             (["-n", "0"], "Invalid value for '-n'")):
-        result = run_cli("eval", str(trained_onnx), *args)
-        assert result.returncode == 2 and message in result.stderr, result.stderr
-        assert len(result.stderr.strip().splitlines()) == 1
+        code, _, err = cli("eval", trained_onnx, *args)
+        assert code == 2 and message in err, err
+        assert len(err.strip().splitlines()) == 1

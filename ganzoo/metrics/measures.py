@@ -39,17 +39,48 @@ def kernel_inception_distance(a: np.ndarray, b: np.ndarray, rng: np.random.Gener
     m = min(subset_size, len(a), len(b))
     if m < 2:
         raise ValueError("KID needs at least 2 samples on each side")
-    d = a.shape[1]
-    estimates = []
-    for _ in range(subsets):
-        x = a[rng.choice(len(a), m, replace=False)]
-        y = b[rng.choice(len(b), m, replace=False)]
-        k_xx, k_yy, k_xy = _cubic_kernel(x, x, d), _cubic_kernel(y, y, d), _cubic_kernel(x, y, d)
-        mmd = ((k_xx.sum() - np.trace(k_xx)) / (m * (m - 1)) + (k_yy.sum() - np.trace(k_yy)) / (m * (m - 1))
-               - 2 * k_xy.mean())
-        estimates.append(mmd)
-    estimates = np.asarray(estimates)
+    picks = [(rng.choice(len(a), m, replace=False), rng.choice(len(b), m, replace=False)) for _ in range(subsets)]
+    # per subset, three m x m kernels; or once, the whole kernels, each subset's sums read off them: the
+    # cheaper of the two (the floor's two halves of 5,000 reference images: 9 times fewer operations)
+    by_subset = subsets * 3 * m * m
+    whole = (len(a) ** 2 + len(b) ** 2 + len(a) * len(b)) * (1 + subsets / a.shape[1])
+    estimates = _kid_by_subset(a, b, picks) if by_subset <= whole else _kid_from_whole_kernels(a, b, picks)
     return float(estimates.mean()), float(estimates.std(ddof=1)) if subsets > 1 else 0.0
+
+
+def _mmd(k_xx_sum, k_xx_trace, k_yy_sum, k_yy_trace, k_xy_sum, m: int):
+    """The unbiased squared MMD of two subsets of m samples, from their kernels' sums and traces."""
+    return ((k_xx_sum - k_xx_trace) / (m * (m - 1)) + (k_yy_sum - k_yy_trace) / (m * (m - 1))
+            - 2 * k_xy_sum / (m * m))
+
+
+def _kid_by_subset(a: np.ndarray, b: np.ndarray, picks) -> np.ndarray:
+    d, estimates = a.shape[1], []
+    for x_rows, y_rows in picks:
+        x, y = a[x_rows], b[y_rows]
+        k_xx, k_yy, k_xy = _cubic_kernel(x, x, d), _cubic_kernel(y, y, d), _cubic_kernel(x, y, d)
+        estimates.append(_mmd(k_xx.sum(), np.trace(k_xx), k_yy.sum(), np.trace(k_yy), k_xy.sum(), len(x_rows)))
+    return np.asarray(estimates)
+
+
+def _kid_from_whole_kernels(a: np.ndarray, b: np.ndarray, picks) -> np.ndarray:
+    """The same estimates as _kid_by_subset: a subset's kernel sum is w_x K w_y for its 0/1 membership vectors."""
+    d, m = a.shape[1], len(picks[0][0])
+    w_a, w_b = np.zeros((len(picks), len(a))), np.zeros((len(picks), len(b)))
+    for s, (x_rows, y_rows) in enumerate(picks):
+        w_a[s, x_rows], w_b[s, y_rows] = 1, 1
+    diagonal = [w @ ((np.einsum("ij,ij->i", v, v) / d + 1) ** 3) for w, v in ((w_a, a), (w_b, b))]
+    return _mmd(_subset_sums(a, a, w_a, w_a, d), diagonal[0], _subset_sums(b, b, w_b, w_b, d), diagonal[1],
+                _subset_sums(a, b, w_a, w_b, d), m)
+
+
+def _subset_sums(x: np.ndarray, y: np.ndarray, w_x: np.ndarray, w_y: np.ndarray, d: int,
+                 block: int = 1000) -> np.ndarray:
+    """For every subset s, sum_ij w_x[s, i] k(x_i, y_j) w_y[s, j], the kernel built a block of rows at a time."""
+    sums = np.zeros(len(w_x))
+    for i in range(0, len(x), block):
+        sums += np.einsum("sb,bs->s", w_x[:, i:i + block], _cubic_kernel(x[i:i + block], y, d) @ w_y.T)
+    return sums
 
 
 def _cubic_kernel(x: np.ndarray, y: np.ndarray, d: int) -> np.ndarray:
