@@ -31,13 +31,13 @@ def test_train_export_and_sample_a_label(tmp_path):
     data = open_dataset("mnist-5k")
     np.savez(tmp_path / "d.npz", x=data.images[::25, ..., 0], y=data.labels[::25])  # 200 images, 20 per digit
     run = tmp_path / "run"
-    trained = ganzoo("train", "cdcgan", "--dataset", f"npz:{tmp_path / 'd.npz'}", "--epochs", "2", "--batch-size", "50",
-                     "--latent-dim", "8", "-o", "embedding=16", "--eval-every", "2", "--run-dir", str(run))
+    trained = ganzoo("train", "cdcgan", "--dataset", f"npz:{tmp_path / 'd.npz'}", "--epochs", "1", "--batch-size", "50",
+                     "--latent-dim", "8", "-o", "embedding=16", "--eval-every", "1", "--run-dir", str(run))
     assert trained.returncode == 0, trained.stderr
     # real digits with their labels: the evaluation during training reports how far the label steers
-    line = next(line for line in trained.stderr.splitlines() if "epoch 2: FID" in line)
+    line = next(line for line in trained.stderr.splitlines() if "epoch 1: FID" in line)
     assert 0 <= float(line.rsplit("label agreement ", 1)[1]) <= 1
-    with Image.open(run / "samples" / "epoch-0002.png") as grid:  # a row per class: 10 rows of 28x28 at 2x
+    with Image.open(run / "samples" / "epoch-0001.png") as grid:  # a row per class: 10 rows of 28x28 at 2x
         assert grid.size[1] == 2 * (10 * (28 + 2) + 2)
 
     exported = ganzoo("export", str(run), "--output", str(tmp_path / "c.onnx"))
@@ -58,11 +58,7 @@ def test_train_export_and_sample_a_label(tmp_path):
 
     out_of_range = ganzoo("sample", str(tmp_path / "c.onnx"), "--label", "12", "--output", str(tmp_path / "x.png"))
     assert out_of_range.returncode == 2 and "classes 0..9" in out_of_range.stderr
-
-    evaluated = ganzoo("eval", str(tmp_path / "c.onnx"), "--dataset", "mnist-5k", "-n", "200", "--json")
-    assert evaluated.returncode == 0, evaluated.stderr
-    report = json.loads(evaluated.stdout)
-    assert len(report["coverage"]) == 10 and 0 <= report["label_agreement"] <= 1
+    # ganzoo eval of a conditional file: tests/test_metrics.py, on this plugin's shelf entry
 
 
 def test_list_check_builds_the_conditional_models():
