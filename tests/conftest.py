@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import tempfile
 import subprocess
@@ -70,7 +72,7 @@ def pythonpath_with(site: Path) -> dict[str, str]:
 @pytest.fixture
 def cli(capsys, monkeypatch):
     """``ganzoo ARGS`` in this process, with ganzoo's own plugins only: (exit code, stdout, stderr). Seconds
-    cheaper than run_cli, which imports TensorFlow afresh; for commands that fail or finish before training."""
+    cheaper than run_cli, which imports TensorFlow afresh; for tests that are not about a fresh process."""
     from ganzoo.cli.main import main
 
     monkeypatch.setenv("GANZOO_DISABLE_PLUGIN_AUTOLOAD", "1")
@@ -80,6 +82,32 @@ def cli(capsys, monkeypatch):
         out, err = capsys.readouterr()
         return code, out, err
     return invoke
+
+
+def ganzoo_here(*args, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """run_cli's interface and result, run in this process with ganzoo's own plugins only, as ``cli`` does:
+    seconds cheaper, for a test or a session fixture that is not about a fresh process (its exit, its imports,
+    stray output from native code)."""
+    from ganzoo.cli.main import main
+
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    os.environ.update({"GANZOO_DISABLE_PLUGIN_AUTOLOAD": "1", **(env or {})})
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main([str(a) for a in args])
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return subprocess.CompletedProcess(["ganzoo", *args], code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def run_here():
+    return ganzoo_here
 
 
 @pytest.hookimpl(trylast=True)
@@ -120,8 +148,8 @@ def trained_run(tmp_path_factory) -> Path:
     with np.load(REPO / "ganzoo" / "datasets" / "data" / "mnist_5k.npz") as data:
         np.savez(root / "tiny.npz", x=data["x"][::78][:64])
     run = root / "run"
-    result = run_cli("train", "dcgan", "--dataset", f"npz:{root / 'tiny.npz'}", "--epochs", "2", "--batch-size", "32",
-                     "--latent-dim", "8", "--run-dir", str(run))
+    result = ganzoo_here("train", "dcgan", "--dataset", f"npz:{root / 'tiny.npz'}", "--epochs", "2", "--batch-size",
+                         "32", "--latent-dim", "8", "--run-dir", run)
     assert result.returncode == 0, result.stderr
     return run
 
@@ -131,6 +159,6 @@ def trained_onnx(trained_run) -> Path:
     """The tiny run's default export, ``RUN/generator.onnx`` (tests that export it themselves may write it too)."""
     path = trained_run / "generator.onnx"
     if not path.exists():
-        result = run_cli("export", str(trained_run))
+        result = ganzoo_here("export", trained_run)
         assert result.returncode == 0, result.stderr
     return path

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import run_cli
+from conftest import ganzoo_here
 
 from ganzoo.training.augment import augment
 
@@ -78,9 +78,9 @@ def test_every_policy_is_differentiable_and_repeatable():
 def test_augment_and_mode_seeking_are_recorded_train_and_may_not_change_on_resume(tiny_npz, tmp_path, cli):
     """One tiny run for both of the loop's small-data options (tests/test_mode_seeking.py tests the term)."""
     run = tmp_path / "run"
-    trained = run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", "--batch-size", "32",
-                      "--latent-dim", "8", "-o", "width=8", "--augment", "cutout,translation", "--mode-seeking", "0.5",
-                      "--run-dir", str(run))
+    trained = ganzoo_here("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", "--batch-size", "32",
+                          "--latent-dim", "8", "-o", "width=8", "--augment", "cutout,translation", "--mode-seeking",
+                          "0.5", "--run-dir", run)
     assert trained.returncode == 0, trained.stderr
     assert "augment translation,cutout" in trained.stderr and "mode seeking 0.5" in trained.stderr
     config = json.loads((run / "config.json").read_text())

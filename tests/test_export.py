@@ -10,7 +10,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from conftest import run_cli
+from conftest import ganzoo_here
 from ganzoo.exporting import ExportVerificationError
 from ganzoo.exporting import onnx_export
 from ganzoo.exporting.run_export import export_run
@@ -29,7 +29,7 @@ def trained(trained_run):
 
 @pytest.fixture(scope="session")
 def default_export(trained_run):
-    result = run_cli("export", str(trained_run), "--format", "onnx")
+    result = ganzoo_here("export", trained_run, "--format", "onnx")
     assert result.returncode == 0, result.stderr
     return trained_run / "generator.onnx", result.stderr
 
@@ -153,36 +153,36 @@ def test_an_invalid_graph_fails_the_checker_and_leaves_no_file(trained, tmp_path
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_unsupported_opset_is_a_user_error_and_writes_nothing(trained_run, tmp_path):
+def test_an_unsupported_opset_is_a_user_error_and_writes_nothing(trained_run, tmp_path, run_here):
     # Exporting with an opset tf2onnx cannot write is a user error (exit 2), and writes nothing.
-    result = run_cli("export", str(trained_run), "--opset", "19", "--output", str(tmp_path / "x.onnx"))
+    result = run_here("export", str(trained_run), "--opset", "19", "--output", str(tmp_path / "x.onnx"))
     assert result.returncode == 2 and "Invalid value for '--opset'" in result.stderr
     assert not (tmp_path / "x.onnx").exists()
 
 
-def test_savedmodel_export(trained_run, tmp_path):
+def test_savedmodel_export(trained_run, tmp_path, run_here):
     output = tmp_path / "saved"
-    result = run_cli("export", str(trained_run), "--format", "savedmodel", "--output", str(output))
+    result = run_here("export", str(trained_run), "--format", "savedmodel", "--output", str(output))
     assert result.returncode == 0, result.stderr
     import tensorflow as tf
     served = tf.saved_model.load(str(output))
     trained = load_trained_generator(trained_run)
     z = latent_vectors(3, 4, 8)
     assert np.abs(np.asarray(served.serve(z)) - np.asarray(trained.generator(z))).max() <= 1e-5
-    again = run_cli("export", str(trained_run), "--format", "savedmodel", "--output", str(output))
+    again = run_here("export", str(trained_run), "--format", "savedmodel", "--output", str(output))
     assert again.returncode == 2 and "exists already" in again.stderr
 
 
-def test_export_defaults_to_the_newest_run(trained_run, tmp_path):
+def test_export_defaults_to_the_newest_run(trained_run, tmp_path, run_here):
     import shutil
     runs = tmp_path / "runs"
     shutil.copytree(trained_run, runs / "dcgan-npz-1")
-    result = run_cli("export", "--format", "onnx", cwd=tmp_path)
+    result = run_here("export", "--format", "onnx", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (runs / "dcgan-npz-1" / "generator.onnx").exists()
 
 
-def test_a_run_from_ganzoo_01_exports_with_the_default_hyperparameters(trained_run, tmp_path):
+def test_a_run_from_ganzoo_01_exports_with_the_default_hyperparameters(trained_run, tmp_path, run_here):
     """config.json of ganzoo 0.1: no hparams, and the retired plugin groups in its provenance."""
     run = tmp_path / "old-run"
     shutil.copytree(trained_run, run, ignore=shutil.ignore_patterns("*.onnx"))
@@ -191,7 +191,7 @@ def test_a_run_from_ganzoo_01_exports_with_the_default_hyperparameters(trained_r
     config["plugins"] = {"ganzoo.generators:dcgan": "ganzoo 0.1.0", "ganzoo.discriminators:dcgan": "ganzoo 0.1.0",
                          "ganzoo.losses:nonsaturating": "ganzoo 0.1.0"}
     (run / "config.json").write_text(json.dumps(config))
-    result = run_cli("export", str(run), "--output", str(tmp_path / "old.onnx"))
+    result = run_here("export", str(run), "--output", str(tmp_path / "old.onnx"))
     assert result.returncode == 0, result.stderr
     props = {p.key: p.value for p in onnx.load(tmp_path / "old.onnx").metadata_props}
     assert json.loads(props["ganzoo.hparams"]) == {"width": 64}

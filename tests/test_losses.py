@@ -8,7 +8,6 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import run_cli
 from ganzoo.plugins import discovery
 from ganzoo.plugins.interfaces import LossContext
 from ganzoo.training.gan import GAN
@@ -75,11 +74,11 @@ _COVERED = pytest.mark.slow
 @pytest.mark.parametrize("loss, extra", [pytest.param("lsgan", (), marks=_COVERED),
                                          pytest.param("hinge", (), marks=_COVERED),
                                          ("wgan-gp", ()), ("nonsaturating", ("--r1", "10"))])
-def test_each_loss_trains_the_default_dcgan_with_finite_losses(tiny_npz, tmp_path, loss, extra):
+def test_each_loss_trains_the_default_dcgan_with_finite_losses(tiny_npz, tmp_path, cli, loss, extra):
     run = tmp_path / "run"
-    result = run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--loss", loss, *extra, "--epochs", "2",
-                     "--batch-size", "32", "--latent-dim", "8", "--run-dir", str(run))
-    assert result.returncode == 0, result.stderr
+    code, _, err = cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--loss", loss, *extra, "--epochs", "2",
+                       "--batch-size", "32", "--latent-dim", "8", "--run-dir", run)
+    assert code == 0, err
     rows = (run / "metrics.csv").read_text().splitlines()[1:]
     assert len(rows) == 2 and all(np.isfinite(float(v)) for row in rows for v in row.split(",")[2:4])
     config = json.loads((run / "config.json").read_text())

@@ -22,7 +22,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from conftest import run_cli
+from conftest import ganzoo_here
 from onnx.reference import ReferenceEvaluator
 
 from ganzoo_runtime.latents import latent_vectors
@@ -90,15 +90,13 @@ def variants(tmp_path_factory, tiny_npz_module):
     """Every variant of a small dcgan (width 4, latent 8), exported by the CLI."""
     root = tmp_path_factory.mktemp("portable")
     run = root / "run"
-    trained = run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz_module}", "--epochs", "1", "--batch-size",
-                      "32", "--latent-dim", "8", "-o", "width=4", "--run-dir", str(run))
+    trained = ganzoo_here("train", "dcgan", "--dataset", f"npz:{tiny_npz_module}", "--epochs", "1", "--batch-size",
+                          "32", "--latent-dim", "8", "-o", "width=4", "--run-dir", run)
     assert trained.returncode == 0, trained.stderr
     files = {name: root / f"{name}.onnx" for name in VARIANTS}
-    # every export in one process: TensorFlow loads once, not five times
-    calls = [["export", str(run), *options, "--output", str(files[name])] for name, options in VARIANTS.items()]
-    exported = subprocess.run([sys.executable, "-c", "import sys; from ganzoo.cli.main import main; "
-                               f"sys.exit(max(main(argv) for argv in {calls!r}))"], capture_output=True, text=True)
-    assert exported.returncode == 0 and all(f.is_file() for f in files.values()), exported.stderr
+    for name, options in VARIANTS.items():
+        exported = ganzoo_here("export", run, *options, "--output", files[name])
+        assert exported.returncode == 0 and files[name].is_file(), exported.stderr
     return files
 
 

@@ -36,11 +36,11 @@ def test_recipes_command_lists_them():
     assert "seed 0, R1 0.1, augment translation,cutout, EMA 0.995, mode seeking 0.3" in result.stdout  # what shapes it
 
 
-def test_a_recipe_round_trips_into_config_json_and_the_command_line_wins(tiny_npz, tmp_path):
+def test_a_recipe_round_trips_into_config_json_and_the_command_line_wins(tiny_npz, tmp_path, cli):
     run = tmp_path / "run"
-    result = run_cli("train", "--recipe", "dcgan-mnist-article", "--dataset", f"npz:{tiny_npz}", "--epochs", "1",
-                     "--batch-size", "32", "--run-dir", str(run))
-    assert result.returncode == 0, result.stderr
+    code, _, err = cli("train", "--recipe", "dcgan-mnist-article", "--dataset", f"npz:{tiny_npz}", "--epochs", "1",
+                       "--batch-size", "32", "--run-dir", run)
+    assert code == 0, err
     config = json.loads((run / "config.json").read_text())
     recipe = load_recipe("dcgan-mnist-article").train
     assert config["recipe"] == "dcgan-mnist-article@1"
@@ -49,14 +49,14 @@ def test_a_recipe_round_trips_into_config_json_and_the_command_line_wins(tiny_np
     assert (config["epochs"], config["batch_size"], config["dataset"]) == (1, 32, f"npz:{tiny_npz}")  # overrides
 
 
-def test_a_recipes_architecture_table_sets_hyperparameters_under_the_command_line(tiny_npz, tmp_path):
+def test_a_recipes_architecture_table_sets_hyperparameters_under_the_command_line(tiny_npz, tmp_path, cli):
     recipe = tmp_path / "narrow.toml"
     recipe.write_text(f'[recipe]\nname = "narrow"\n\n[train]\ngenerator = "dcgan"\ndiscriminator = "dcgan"\n'
                       f'dataset = "npz:{tiny_npz}"\nepochs = 1\nbatch_size = 32\nlatent_dim = 8\n\n'
                       '[architecture]\nwidth = 8\ndropout = 0.5\n')
     run = tmp_path / "run"
-    result = run_cli("train", "--recipe", str(recipe), "-o", "dropout=0.1", "--run-dir", str(run))
-    assert result.returncode == 0, result.stderr
+    code, _, err = cli("train", "--recipe", recipe, "-o", "dropout=0.1", "--run-dir", run)
+    assert code == 0, err
     assert json.loads((run / "config.json").read_text())["hparams"] == {"width": 8, "dropout": 0.1}
 
 

@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import make_distribution, pythonpath_with, run_cli
+from conftest import ganzoo_here, make_distribution, pythonpath_with, run_cli
 from ganzoo.training.precision import cpu_features, emulated_note
 from PIL import Image
 
@@ -192,18 +192,19 @@ def test_multiworker_trains_on_two_processes_and_resumes_on_one_device(tiny_npz,
 
 
 @pytest.mark.parametrize("precision", [pytest.param("mixed_bfloat16", marks=pytest.mark.slow), "mixed_float16"])
-def test_mixed_precision_trains_with_finite_losses_and_resumes(tiny_npz, tmp_path, precision):
-    run, result = _train(tmp_path, "run", "dcgan", "--dataset", f"npz:{tiny_npz}", *TINY, "--precision", precision)
+def test_mixed_precision_trains_with_finite_losses_and_resumes(tiny_npz, tmp_path, cli, precision):
+    run, err = _train_here(cli, tmp_path, "run", "dcgan", "--dataset", f"npz:{tiny_npz}", *TINY, "--precision",
+                           precision)
     assert np.isfinite(_losses(run)).all()
     # one line, at the start, where this CPU lacks the 16-bit type (it has no GPU): it says so and goes on
     expected = emulated_note(precision, cpu_features())
-    assert (expected in result.stderr) if expected else "is emulated" not in result.stderr
+    assert (expected in err) if expected else "is emulated" not in err
     _, weights = _checkpoint(run)
     assert all(w.dtype != np.float16 for w in weights)  # variables stay float32 under mixed policies
-    _train(tmp_path, "run", "--resume", "--epochs", "3")
+    _train_here(cli, tmp_path, "run", "--resume", "--epochs", "3")
     assert [row["step"] for row in _metrics(run)] == ["2", "4", "6"]
-    sample = run_cli("sample", str(run), "-n", "4", "--output", str(tmp_path / "x.npy"))
-    assert sample.returncode == 0, sample.stderr
+    code, _, err = cli("sample", run, "-n", "4", "--output", tmp_path / "x.npy")
+    assert code == 0, err
     assert np.load(tmp_path / "x.npy").dtype == np.float32
 
 
@@ -286,8 +287,8 @@ def test_an_image_whose_pixels_cannot_be_decoded_is_a_one_line_error(tmp_path, t
     broken = images / "005.png"
     broken.write_bytes(broken.read_bytes()[:60])  # the header reads, the pixels do not
     env = {"GANZOO_MEMORY_BUDGET": budget} if budget else None
-    result = run_cli("train", "dcgan", "--dataset", f"folder:{images}", *TINY, "--run-dir", str(tmp_path / "run"),
-                     env=env)
+    result = ganzoo_here("train", "dcgan", "--dataset", f"folder:{images}", *TINY, "--run-dir", tmp_path / "run",
+                         env=env)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]

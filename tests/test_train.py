@@ -26,9 +26,9 @@ def _checkpoint_steps(run):
     return sorted(int(p.name[5:13]) for p in (run / "checkpoints").glob("ckpt-*.npz"))
 
 
-def test_train_writes_the_whole_run_directory(tiny_npz, tmp_path):
+def test_train_writes_the_whole_run_directory(tiny_npz, tmp_path, run_here):
     run = tmp_path / "run"
-    result = run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "3", *TINY, "--run-dir", str(run))
+    result = run_here("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "3", *TINY, "--run-dir", str(run))
     assert result.returncode == 0, result.stderr
     config = json.loads((run / "config.json").read_text())
     assert config["generator"] == "dcgan" and config["loss"] == "nonsaturating" and config["epochs"] == 3
@@ -48,9 +48,10 @@ def test_train_writes_the_whole_run_directory(tiny_npz, tmp_path):
     assert "done: 3 epochs, 6 steps" in result.stderr
 
 
-def test_default_run_directory_is_under_runs(tiny_npz, tmp_path):
-    result = run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", *TINY, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+def test_default_run_directory_is_under_runs(tiny_npz, tmp_path, cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", *TINY)
+    assert code == 0, err
     runs = list((tmp_path / "runs").iterdir())
     assert len(runs) == 1 and runs[0].name.startswith("dcgan-npz-")
     assert (runs[0] / "samples" / "epoch-0001.png").exists()

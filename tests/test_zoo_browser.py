@@ -17,7 +17,6 @@ pytest.importorskip("ganzoo_web", reason="the zoo site needs ganzoo-web: pip ins
 if missing():
     pytest.skip(missing(), allow_module_level=True)
 
-from ganzoo_runtime.images import make_grid  # noqa: E402
 from ganzoo_runtime.latents import latent_vectors  # noqa: E402
 from ganzoo_runtime.model import OnnxGenerator  # noqa: E402
 
