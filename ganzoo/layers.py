@@ -7,7 +7,8 @@ onnxruntime (tests/test_layers.py). Where Keras' own layer exports operators tha
 block is written another way, as its docstring says (the plugins' exports built on them are checked in
 OpenCV by their own tests, not each block here).
 
-- :func:`spectral_norm`: a layer's kernel divided by its largest singular value (Miyato et al. 2018);
+- :func:`spectral_norm` (:class:`SpectralNormalization`): a layer's kernel divided by its largest singular value
+  (Miyato et al. 2018);
 - :class:`SumOverPositions`: [N, H, W, C] -> [N, C], the sum a spectrally normalised discriminator needs;
 - :class:`Upsample`: nearest-neighbour doubling;
 - :func:`resnet_plan`, :func:`resnet_discriminator_block`: SNGAN's residual discriminator;

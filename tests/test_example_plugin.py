@@ -44,8 +44,7 @@ def test_the_example_plugin_installs_lists_trains_and_passes_its_own_tests(examp
     assert trained.returncode == 0, trained.stderr
     assert "loss ragan" in trained.stderr  # the architecture's default loss, from the plugin
     assert json.loads((run / "config.json").read_text())["hparams"] == {"hidden": 64}
-    exported = run_cli("export", str(run), env=env)
-    assert exported.returncode == 0, exported.stderr
+    # its export: the conformance kit in its own tests exports its generator and checks parity
 
     own_tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(source / "tests")],
                                capture_output=True, text=True, env={**os.environ, **env}, cwd=tmp_path)

@@ -170,9 +170,9 @@ def small_disk(tmp_path):
     subprocess.run(["umount", str(disk)], check=True)
 
 
-def test_a_full_disk_stops_training_in_one_line_and_the_run_resumes(small_disk, tiny_npz):
+def test_a_full_disk_stops_training_in_one_line_and_the_run_resumes(small_disk, tiny_npz, run_here):
     run = small_disk / "run"
-    full = run_cli("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "2", *TINY, "--run-dir", str(run))
+    full = run_here("train", "dcgan", "--dataset", f"npz:{tiny_npz}", "--epochs", "2", *TINY, "--run-dir", str(run))
     assert full.returncode == 2, full.stderr
     assert "Traceback" not in full.stderr
     assert full.stderr.strip().splitlines()[-1] == (
@@ -181,7 +181,7 @@ def test_a_full_disk_stops_training_in_one_line_and_the_run_resumes(small_disk, 
     assert not [p for p in run.rglob("*") if ".tmp" in p.name], "a temporary file was left behind"
     assert (run / "metrics.csv").read_text().count("\n") == 2  # the header and epoch 1, whole
     subprocess.run(["mount", "-o", "remount,size=64M", str(small_disk)], check=True)
-    resumed = run_cli("train", "--resume", "--run-dir", str(run))
+    resumed = run_here("train", "--resume", "--run-dir", str(run))
     assert resumed.returncode == 0, resumed.stderr
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["ckpt-00000002.npz", "ckpt-00000004.npz"]
     assert [line.split(",")[0] for line in (run / "metrics.csv").read_text().splitlines()] == ["epoch", "1", "2"]

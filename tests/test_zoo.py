@@ -153,16 +153,16 @@ def test_a_card_with_seed_runs_reports_median_and_range(tmp_path):
     assert page.spread([10, 2], 0) == "6 (2–10)"
 
 
-def test_build_writes_an_entry_and_its_seed_runs_and_resumes_them(tmp_path, tiny_npz):
+def test_build_writes_an_entry_and_its_seed_runs_and_resumes_them(tmp_path, tiny_npz, capsys):
     """A recipe unlike the shelf's (seed 5, width 8, 64 images, so FID is undefined), built with two seeds, then
     spread to three: the first seed run is kept as it was, not redone."""
     recipe = tmp_path / "odd.toml"
     recipe.write_text(f'[recipe]\nname = "odd"\nversion = 1\ndescription = "test"\n\n[train]\ngenerator = "dcgan"\n'
                       f'discriminator = "dcgan"\ndataset = "npz:{tiny_npz}"\nlatent_dim = 8\nbatch_size = 32\n'
                       f'epochs = 1\nseed = 5\n\n[architecture]\nwidth = 8\n')
-    build = [sys.executable, "-m", "ganzoo.zoo.build", str(recipe), "--output", str(tmp_path / "shelf")]
-    first = subprocess.run([*build, "--seeds", "2"], capture_output=True, text=True)
-    assert first.returncode == 0, first.stderr
+    from ganzoo.zoo import build  # in this process, where TensorFlow is already imported
+    build.main([str(recipe), "--output", str(tmp_path / "shelf"), "--seeds", "2"])
+    first = capsys.readouterr()
     entry = tmp_path / "shelf" / "odd"
     card = json.loads((entry / "card.json").read_text())
     assert card["sha256"] == hashlib.sha256((entry / "generator.onnx").read_bytes()).hexdigest()
@@ -172,12 +172,12 @@ def test_build_writes_an_entry_and_its_seed_runs_and_resumes_them(tmp_path, tiny
     assert set(metrics) == {"fid", "kid", "classifier_score", "precision", "recall", "density", "knn_coverage",
                             "coverage", "label_agreement"}
     assert metrics["label_agreement"] is None  # an unconditional generator has no label to agree with
-    assert "wrote" in first.stdout and "5: undefined, 6: undefined" in first.stdout
-    spread = subprocess.run([*build, "--seeds", "3", "--spread-only"], capture_output=True, text=True)
-    assert spread.returncode == 0, spread.stderr
+    assert "wrote" in first.out and "5: undefined, 6: undefined" in first.out
+    build.main([str(recipe), "--output", str(tmp_path / "shelf"), "--seeds", "3", "--spread-only"])
+    spread = capsys.readouterr()
     again = json.loads((entry / "card.json").read_text())
     assert [r["seed"] for r in again["seed_runs"]] == [6, 7] and again["seed_runs"][0] == card["seed_runs"][0]
-    assert again["sha256"] == card["sha256"] and "seed 6:" not in spread.stdout and "seed 7:" in spread.stdout
+    assert again["sha256"] == card["sha256"] and "seed 6:" not in spread.out and "seed 7:" in spread.out
     assert not list(entry.glob("*.partial"))
 
 

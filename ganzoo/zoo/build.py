@@ -170,14 +170,14 @@ def _write_card(path: Path, card: dict) -> None:
     os.replace(partial, path)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("recipe")
     parser.add_argument("--output", type=Path, default=Path(__file__).parent / "entries")
     parser.add_argument("--seeds", type=int, default=3, help="seeds in all, the recipe's own first (default 3)")
     parser.add_argument("--spread-only", action="store_true",
                         help="keep the built entry's file and card; add the seed runs it lacks")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     from ganzoo.recipes import load_recipe
     from ganzoo.tf_support.imports import import_tensorflow

@@ -4,7 +4,7 @@ Generator: z -> a dense start map -> ``blocks`` residual blocks, each doubling
 the resolution (BatchNorm, ReLU, nearest upsampling, 3x3 convolutions, a 1x1
 shortcut) -> BatchNorm, ReLU, 3x3 convolution, tanh. Discriminator: the
 mirror image with every convolution and the last dense layer spectrally
-normalised (keras.layers.SpectralNormalization, one power iteration per
+normalised (ganzoo.layers.spectral_norm, Keras' SpectralNormalization, one power iteration per
 step): an "optimised" first block, ``blocks - 1`` residual blocks that halve
 the resolution, one that keeps it, ReLU, a sum over positions and a linear
 logit. Trained with the hinge loss by default, as in the paper.
