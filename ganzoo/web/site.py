@@ -126,8 +126,9 @@ def _write_site(site: Path, entries: list[ShelfEntry], broken: list[BrokenEntry]
         shutil.copyfile(model, folder / "generator.onnx")
         form = _browser_form(model)
         (folder / "browser.onnx").write_bytes(form.model)
-        if _grid(entry):
-            shutil.copyfile(entry.folder / _grid(entry), folder / "grid.png")
+        grid = _grid(entry)
+        if grid:
+            shutil.copyfile(entry.folder / grid, folder / "grid.png")
         (folder / "card.json").write_text(json.dumps(entry.card, indent=2) + "\n")
         (folder / "index.html").write_text(_entry_page(entry, form.description))
         shipped.append(entry)
@@ -154,10 +155,6 @@ def _grid(entry: ShelfEntry) -> str | None:
     if isinstance(name, str) and ENTRY_NAME.match(name.lower()) and name.lower().endswith(".png"):
         return name if (entry.folder / name).is_file() else None
     return None
-
-
-def _number(value, digits: int) -> str:
-    return f"{value:.{digits}f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "–"
 
 
 def _numbers(values: list) -> list:
