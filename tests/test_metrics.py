@@ -230,3 +230,12 @@ def test_eval_bad_inputs(trained_onnx, tmp_path, cli):
         code, _, err = cli("eval", trained_onnx, *args)
         assert code == 2 and message in err, err
         assert len(err.strip().splitlines()) == 1
+
+
+def test_knn_radii_at_two_k_from_one_pass_are_each_points_kth_neighbour_distance():
+    points = np.random.default_rng(4).standard_normal((30, 3))
+    distances = np.sort(np.linalg.norm(points[:, None] - points[None], axis=2), axis=1)  # column 0: the point itself
+    radii = measures.knn_radii(points, (5, 3), block=7)  # blocks that do not divide the set
+    assert sorted(radii) == [3, 5]
+    np.testing.assert_allclose(radii[3], distances[:, 3], atol=1e-9)
+    np.testing.assert_allclose(radii[5], distances[:, 5], atol=1e-9)

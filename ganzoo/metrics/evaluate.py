@@ -74,10 +74,14 @@ def compare(real_features, real_probabilities, fake_features, fake_probabilities
     fid = measures.frechet_distance(real_features, fake_features) if defined["FID"] else None
     kid, kid_std = measures.kernel_inception_distance(real_features, fake_features, rng) if defined["KID"] \
         else (None, None)
-    precision, recall = measures.precision_recall(real_features, fake_features) \
-        if defined["precision and recall"] else (None, None)
-    density, knn_coverage = measures.density_coverage(real_features, fake_features) \
-        if defined["density and coverage"] else (None, None)
+    # the real set's k-NN radii for both pairs of metrics, from one pass over its distances
+    ks = [k for k, name in ((measures.NEIGHBOURS, "precision and recall"),
+                            (measures.DC_NEIGHBOURS, "density and coverage")) if defined[name]]
+    radii = measures.knn_radii(real_features, ks) if ks else {}
+    precision, recall = measures.precision_recall(real_features, fake_features, real_radii=radii[
+        measures.NEIGHBOURS]) if defined["precision and recall"] else (None, None)
+    density, knn_coverage = measures.density_coverage(real_features, fake_features, real_radii=radii[
+        measures.DC_NEIGHBOURS]) if defined["density and coverage"] else (None, None)
     return MetricSet(fid=fid, kid=kid, kid_std=kid_std, classifier_score=measures.classifier_score(fake_probabilities),
                      precision=precision, recall=recall, density=density, knn_coverage=knn_coverage,
                      coverage=measures.class_coverage(fake_probabilities), n=n,

@@ -98,15 +98,17 @@ def classifier_score(probabilities: np.ndarray) -> float:
     return float(np.exp(np.mean(np.sum(p * (np.log(p) - np.log(marginal)), axis=1))))
 
 
-def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = NEIGHBOURS) -> tuple[float, float]:
+def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = NEIGHBOURS,
+                     real_radii: np.ndarray | None = None) -> tuple[float, float]:
     """Improved precision and recall (Kynkäänniemi et al. 2019): the share of fake samples inside the real
-    k-NN manifold, and of real samples inside the fake one."""
-    return _inside(fake, real, k), _inside(real, fake, k)
+    k-NN manifold, and of real samples inside the fake one. ``real_radii``: the real set's, if known (knn_radii)."""
+    return _inside(fake, real, k, real_radii), _inside(real, fake, k)
 
 
-def _inside(points: np.ndarray, manifold: np.ndarray, k: int, block: int = 1000) -> float:
+def _inside(points: np.ndarray, manifold: np.ndarray, k: int, radii: np.ndarray | None = None,
+            block: int = 1000) -> float:
     """Share of ``points`` within the k-NN radius of some ``manifold`` point (in blocks, to bound memory)."""
-    radii = _radii(manifold, k, block)
+    radii = _radii(manifold, k, block) if radii is None else radii
     inside = [(_distances(points[i:i + block], manifold) <= radii[None, :]).any(axis=1)
               for i in range(0, len(points), block)]
     return float(np.mean(np.concatenate(inside)))
@@ -114,22 +116,30 @@ def _inside(points: np.ndarray, manifold: np.ndarray, k: int, block: int = 1000)
 
 def _radii(points: np.ndarray, k: int, block: int = 1000) -> np.ndarray:
     """Each point's distance to its k-th nearest neighbour among ``points``."""
+    return knn_radii(points, (k,), block)[k]
+
+
+def knn_radii(points: np.ndarray, ks, block: int = 1000) -> dict[int, np.ndarray]:
+    """Each point's distance to its k-th nearest neighbour among ``points``, for every k of ``ks``, from one pass
+    over the distances (precision/recall and density/coverage need the real set's at two k)."""
+    ks = sorted(set(ks))
     # the (k+1)-th smallest distance (the smallest is the point itself); a partition finds it without a full sort
-    return np.concatenate([np.partition(_distances(points[i:i + block], points), k, axis=1)[:, k]
-                           for i in range(0, len(points), block)])
+    radii = np.concatenate([np.partition(_distances(points[i:i + block], points), ks, axis=1)[:, ks]
+                            for i in range(0, len(points), block)])
+    return {k: radii[:, j] for j, k in enumerate(ks)}
 
 
 DC_NEIGHBOURS = 5  # k of density and coverage (Naeem et al. 2020)
 
 
-def density_coverage(real: np.ndarray, fake: np.ndarray, k: int = DC_NEIGHBOURS,
-                     block: int = 1000) -> tuple[float, float]:
+def density_coverage(real: np.ndarray, fake: np.ndarray, k: int = DC_NEIGHBOURS, block: int = 1000,
+                     real_radii: np.ndarray | None = None) -> tuple[float, float]:
     """Density and coverage (Naeem et al. 2020, "Reliable Fidelity and Diversity Metrics for Generative Models"),
     from the k-NN balls around the real samples: density counts, per fake sample, the balls it falls in, over k
     (about 1 when the two sets come from one distribution, above 1 where fakes crowd the dense regions); coverage
     is the share of real samples whose ball holds at least one fake sample, which mode collapse drives towards
-    0 where recall, measured on the fakes' own manifold, can miss it."""
-    radii = _radii(real, k, block)
+    0 where recall, measured on the fakes' own manifold, can miss it. ``real_radii``: the real set's, if known."""
+    radii = _radii(real, k, block) if real_radii is None else real_radii
     balls_entered, covered = 0, np.zeros(len(real), bool)
     for i in range(0, len(fake), block):
         inside = _distances(fake[i:i + block], real) <= radii[None, :]
