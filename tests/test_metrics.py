@@ -173,7 +173,7 @@ def test_eval_of_a_run_matches_its_onnx_export(trained_run, trained_onnx):
 
 def test_eval_table_of_a_conditional_file():
     pytest.importorskip("ganzoo_cdcgan", reason="the shelf's conditional entries need ganzoo-cdcgan (plugins/cdcgan)")
-    result = run_cli("eval", "zoo:cdcgan-mnist-augment", "-d", "mnist-5k", "-n", "50")
+    result = run_cli("eval", "zoo:cdcgan-mnist-mode-seeking", "-d", "mnist-5k", "-n", "50")
     assert result.returncode == 0, result.stderr
     assert "FID undefined: needs at least 129 images on each side (more than the feature dimension, 128); there " \
            "are only 50 generated images" in result.stderr

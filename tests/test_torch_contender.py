@@ -17,7 +17,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from torch_contender import OnnxAsTorch, TorchSampler  # noqa: E402
 
 
-@pytest.mark.parametrize("entry", ["dcgan-mnist", "cdcgan-mnist"])
+@pytest.mark.parametrize("entry", ["dcgan-mnist", "cdcgan-mnist-mode-seeking"])
 def test_a_shelf_file_in_torch_matches_onnxruntime(entry):
     from ganzoo.zoo.shelf import shelf
 

@@ -22,14 +22,23 @@ from ganzoo.zoo.shelf import ShelfEntry, by_fid, shelf
 ENTRIES = sorted(shelf())
 
 
-def test_the_shelf_has_the_default_the_article_and_the_article_budget_entries():
-    assert {"dcgan-mnist", "dcgan-mnist-article", "dcgan-mnist-article-budget"} <= set(ENTRIES)
+def test_the_shelf_has_the_default_and_the_article_budget_entries():
+    assert {"dcgan-mnist", "dcgan-mnist-article-budget"} <= set(ENTRIES)
 
 
-def test_the_article_budget_recipe_beats_the_articles_at_no_larger_budget():
-    ours, article = shelf()["dcgan-mnist-article-budget"], shelf()["dcgan-mnist-article"]
-    assert ours.images_seen <= article.images_seen
-    assert ours.fid < article.fid and ours.card["metrics"]["kid"] < article.card["metrics"]["kid"]
+# Issue 29: an entry whose samples cover too little of the data is not shipped. sagan-mnist-small stays until its
+# paper recipe replaces it (docs/results.md says so); no other entry may join it.
+RECALL_FLOOR, BELOW_THE_FLOOR_UNTIL_REPLACED = 0.3, {"sagan-mnist-small"}
+
+
+@pytest.mark.parametrize("name", ENTRIES)
+def test_no_shelf_entry_has_recall_below_the_floor_on_any_seed(name):
+    card = shelf()[name].card
+    recalls = [card["metrics"]["recall"]] + [run["metrics"]["recall"] for run in card.get("seed_runs", [])]
+    if name in BELOW_THE_FLOOR_UNTIL_REPLACED:
+        assert min(recalls) < RECALL_FLOOR, f"{name} meets the floor now: take it off the list"
+        pytest.xfail(f"{name}: recall {min(recalls):.2f} on its worst seed; its replacement is issue 29's work")
+    assert min(recalls) >= RECALL_FLOOR, f"{name}: recall {recalls} by seed"
 
 
 def test_an_entry_called_best_is_the_best_on_the_shelf_by_fid():
@@ -46,7 +55,7 @@ def test_ganzoo_zoo_lists_best_fid_first_with_the_training_budget():
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines] == [e.name for e in by_fid(shelf())]
     listed = dict(zip([line.split()[0] for line in lines], lines))
-    article = shelf()["dcgan-mnist-article"]
+    article = shelf()["dcgan-mnist-article-budget"]
     assert f"{article.card['training']['steps']:,} steps, {article.images_seen:,} images" in listed[article.name]
 
 
@@ -121,7 +130,7 @@ def test_a_tampered_entry_is_refused(tmp_path):
 
 
 def _skip_without_plugin_entries():
-    missing = [name for name in ("cdcgan-mnist", "stylegan-mnist-small") if name not in shelf()]
+    missing = [name for name in ("cdcgan-mnist-mode-seeking", "stylegan-mnist-small") if name not in shelf()]
     if missing:
         pytest.skip(f"the docs also list plugin entries {missing}: install the plugins (see .ci/run)")
 

@@ -66,4 +66,4 @@ def test_list_check_builds_the_conditional_models():
                              env={**os.environ, "GANZOO_ALLOW_PLUGINS": "ganzoo-cdcgan"})
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.count("ganzoo-cdcgan 0.1.0  ok") == 1  # its architecture record
-    assert "ganzoo-cdcgan: cdcgan-mnist" in checked.stdout  # its shelf entry, listed without an import
+    assert "ganzoo-cdcgan: cdcgan-mnist-mode-seeking" in checked.stdout  # its shelf entry, listed without an import
