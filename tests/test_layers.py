@@ -9,8 +9,8 @@ from keras import layers
 
 from ganzoo import ImageSpec
 from ganzoo.layers import (EqualizedConv2D, EqualizedDense, MinibatchStddev, OneHot, SumOverPositions, Upsample,
-                           conditional_batch_norm, resnet_discriminator_block, resnet_plan, self_attention,
-                           spectral_norm)
+                           class_embedding, conditional_batch_norm, projection_logits, resnet_discriminator_block,
+                           resnet_plan, self_attention, spectral_norm)
 
 RNG = np.random.default_rng(0)
 
@@ -84,6 +84,20 @@ def test_conditional_batch_norm_depends_on_the_class_and_is_plain_without_one():
     assert np.abs(out[0] - out[1]).max() > 1e-3  # the same maps under two classes
     plain = keras.Model(maps, conditional_batch_norm(maps))
     assert [type(layer).__name__ for layer in plain.layers[1:]] == ["BatchNormalization"]
+
+
+def test_the_class_embedding_starts_at_unit_scale_and_the_projection_adds_the_labels_inner_product():
+    keras.utils.set_random_seed(0)
+    labels = keras.Input((), dtype="int64")
+    table = np.asarray(keras.Model(labels, class_embedding(labels, 10, 256))(np.arange(10)))
+    assert 0.9 < table.std() < 1.1  # BigGAN's N(0, 1), not Keras' uniform +-0.05
+    features, logits = keras.Input((6,)), keras.Input((1,))
+    model = keras.Model([logits, features, labels], projection_logits(logits, features, labels, 10))
+    [kernel] = [w for w in model.weights if "kernel" in w.name]
+    rows = np.asarray(kernel) / np.linalg.svd(np.asarray(kernel), compute_uv=False)[0]  # spectrally normalised
+    f, base, y = _maps(4, 6), _maps(4, 1), np.array([0, 3, 3, 9])
+    expected = base[:, 0] + np.sum(rows[y] * f, axis=1)
+    np.testing.assert_allclose(np.asarray(model([base, f, y], training=True))[:, 0], expected, rtol=1e-3, atol=1e-4)
 
 
 def test_one_hot_and_minibatch_stddev():

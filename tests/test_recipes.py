@@ -17,7 +17,9 @@ def test_every_shipped_recipe_is_well_formed_and_mnist_named():
     for name in recipe_names():
         recipe = load_recipe(name)
         assert recipe.name == name and recipe.version >= 1 and recipe.description
-        assert {"generator", "discriminator", "loss", "dataset", "batch_size", "epochs", "lr", "seed"} <= set(recipe.train)
+        assert {"generator", "discriminator", "loss", "dataset", "batch_size", "epochs", "seed"} <= set(recipe.train)
+        # both networks' learning rates pinned, not left to a plugin's defaults: one rate, or one for each
+        assert "lr" in recipe.train or {"lr_d", "lr_g"} <= set(recipe.train), f"{name}: no learning rate"
         assert set(recipe.train) <= set(RECIPE_KEYS)
         if "mnist" in recipe.train["dataset"]:
             assert name.endswith("-mnist") or "-mnist-" in name

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 
@@ -26,19 +27,27 @@ def test_the_shelf_has_the_default_and_the_article_budget_entries():
     assert {"dcgan-mnist", "dcgan-mnist-article-budget"} <= set(ENTRIES)
 
 
-# Issue 29: an entry whose samples cover too little of the data is not shipped. sagan-mnist-small stays until its
-# paper recipe replaces it (docs/results.md says so); no other entry may join it.
-RECALL_FLOOR, BELOW_THE_FLOOR_UNTIL_REPLACED = 0.3, {"sagan-mnist-small"}
+# Issue 29: an entry whose samples cover too little of the data is not shipped
+RECALL_FLOOR = 0.3
 
 
 @pytest.mark.parametrize("name", ENTRIES)
 def test_no_shelf_entry_has_recall_below_the_floor_on_any_seed(name):
     recalls = shelf()[name].over_seeds("recall")
     assert recalls, f"{name}: its card states no recall"
-    if name in BELOW_THE_FLOOR_UNTIL_REPLACED:
-        assert min(recalls) < RECALL_FLOOR, f"{name} meets the floor now: take it off the list"
-        pytest.xfail(f"{name}: recall {min(recalls):.2f} on its worst seed; its replacement is issue 29's work")
     assert min(recalls) >= RECALL_FLOOR, f"{name}: recall {recalls} by seed"
+
+
+# Issue 29: each modern family's entry beats the 2015 DCGAN's on every seed, and covers the data
+MODERN_FAMILIES = {"sngan", "sagan", "stylegan"}
+
+
+@pytest.mark.parametrize("name", [n for n in ENTRIES if shelf()[n].card["settings"]["generator"] in MODERN_FAMILIES])
+def test_a_modern_familys_entry_beats_the_dcgan_on_every_seed_with_recall_of_a_half(name):
+    dcgan = statistics.median(shelf()["dcgan-mnist"].over_seeds("fid"))
+    fids, recalls = shelf()[name].over_seeds("fid"), shelf()[name].over_seeds("recall")
+    assert len(fids) >= 3 and max(fids) < dcgan, f"{name}: FID {fids} by seed against the DCGAN's {dcgan:.1f}"
+    assert min(recalls) >= 0.5, f"{name}: recall {recalls} by seed"
 
 
 def test_an_entry_called_best_is_the_best_on_the_shelf_by_fid():

@@ -25,8 +25,8 @@ import keras
 from keras import layers
 
 from ganzoo import WITH_LABELS, Architecture, HParam, ImageSpec, TrainingDefaults
-from ganzoo.layers import (OneHot, SumOverPositions, Upsample, conditional_batch_norm, resnet_discriminator_block,
-                           resnet_plan, self_attention, spectral_norm)
+from ganzoo.layers import (SumOverPositions, Upsample, class_embedding, conditional_batch_norm, projection_logits,
+                           resnet_discriminator_block, resnet_plan, self_attention, spectral_norm)
 
 
 def attention_resolutions(spec: ImageSpec) -> list[int]:
@@ -65,8 +65,7 @@ def build_generator(spec: ImageSpec, *, latent_dim: int, width: int, attention: 
     if spec.num_classes:
         label = keras.Input((), dtype="int64", name="label")
         inputs.append(label)
-        classes = layers.Embedding(spec.num_classes, embedding, embeddings_initializer=keras.initializers.RandomNormal(
-            stddev=1.0), name="shared_embedding")(label)
+        classes = class_embedding(label, spec.num_classes, embedding)
     x = layers.Reshape((start, start, width))(spectral_norm(layers.Dense(start * start * width))(z))
     size = start
     for _ in range(blocks):
@@ -96,18 +95,15 @@ def build_discriminator(spec: ImageSpec, *, width: int, attention: int):
     if not spec.num_classes:
         return keras.Model(images, logits, name="sagan_discriminator")
     label = keras.Input((), dtype="int64", name="label")
-    embedded = spectral_norm(layers.Dense(width, use_bias=False, kernel_initializer="orthogonal"))(
-        OneHot(spec.num_classes)(label))
-    projected = layers.Dot(axes=1)([embedded, features])
-    logits = layers.Add(dtype="float32")([logits, projected])
-    return keras.Model([images, label], logits, name="sagan_discriminator")
+    return keras.Model([images, label], projection_logits(logits, features, label, spec.num_classes),
+                       name="sagan_discriminator")
 
 
-# Both papers' optimiser (Adam beta_1 0, beta_2 0.9) and hinge loss, with one learning rate for both networks
-# and a CPU's step budget; SAGAN's two-timescale rule (G 1e-4, D 4e-4) is `--lr-g 1e-4 --lr-d 4e-4`, not the
-# default until it is measured here (the shelf's recipes are trained with these defaults).
-DEFAULTS = TrainingDefaults(loss="hinge", latent_dim=128, batch_size=64, steps=3000, lr=2e-4, beta_1=0.0,
-                            beta_2=0.9)
+# SAGAN's training rule: the hinge loss and Adam (beta_1 0, beta_2 0.9) at two time scales, the discriminator at
+# 4e-4 and the generator at 1e-4 (since 0.4.0; measured here at width 32 on the embedded MNIST over 3 seeds: FID
+# 9.6 after 35 epochs against 13.6 with one rate of 2e-4 for 38, recall 0.66 against 0.27), with a CPU's step budget.
+DEFAULTS = TrainingDefaults(loss="hinge", latent_dim=128, batch_size=64, steps=3000, lr_d=4e-4, lr_g=1e-4,
+                            beta_1=0.0, beta_2=0.9)
 
 SAGAN = Architecture(
     build_generator, build_discriminator, DEFAULTS, conditional=WITH_LABELS,

@@ -16,7 +16,8 @@ from ganzoo import ImageSpec
 pytest.importorskip("ganzoo_sngan", reason="pip install -e plugins/sngan to run its tests")
 
 
-# The kit at one colour spec; the training test below covers 28x28x1 end to end (the suite's time budget)
+# The kit at one colour spec with classes (conditional since 0.3.0); the training test below covers 28x28x1
+# without labels end to end (the suite's time budget)
 KIT_SPECS = [ImageSpec(32, 32, 3, 10)]
 ENV = {**os.environ, "GANZOO_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
 
@@ -43,9 +44,31 @@ def test_both_networks_fit_the_sizes_the_kit_does_not_run(spec, blocks):
     from ganzoo.layers import resnet_plan
     assert resnet_plan(spec, 0) == (spec.height // 2 ** blocks, blocks)
     generator = build_generator(spec, latent_dim=8, width=8, blocks=0)
+    discriminator = build_discriminator(spec, width=8, blocks=0)
+    assert [t.name for t in generator.inputs] == ["z"] and [t.name for t in discriminator.inputs] == ["images"]
     images = np.asarray(generator(np.random.default_rng(0).standard_normal((2, 8)).astype(np.float32)))
     assert images.shape == (2, *spec.shape) and np.abs(images).max() <= 1
-    assert build_discriminator(spec, width=8, blocks=0)(images).shape == (2, 1)
+    assert discriminator(images).shape == (2, 1)
+
+
+def test_with_labels_the_label_moves_both_networks_from_the_first_step():
+    # ganzoo-sagan's test, for 0.3.0's conditional form: BigGAN's N(0, 1) class embedding in the generator and the
+    # projection discriminator; a fixed seed, and the label's effect measured against another noise's
+    import keras
+    from ganzoo_sngan.models import build_discriminator, build_generator
+    keras.utils.set_random_seed(0)
+    spec = ImageSpec(28, 28, 1, 10)
+    generator, discriminator = build_generator(spec, latent_dim=8, width=16, blocks=0), \
+        build_discriminator(spec, width=16, blocks=0)
+    assert [t.name for t in generator.inputs] == ["z", "label"]
+    z = np.random.default_rng(0).standard_normal((16, 8)).astype(np.float32)
+    labels, others = np.arange(16) % 10, (np.arange(16) + 5) % 10
+    images = np.asarray(generator([z, labels]))
+    moved_by_label = np.abs(images - np.asarray(generator([z, others]))).mean()
+    moved_by_noise = np.abs(images - np.asarray(generator([z[::-1].copy(), labels]))).mean()
+    assert moved_by_label > 1.5 * moved_by_noise
+    logits = np.asarray(discriminator([images, labels])) - np.asarray(discriminator([images, others]))
+    assert np.abs(logits).mean() > 0.5
 
 
 def test_the_discriminator_reaches_the_hinge_margin_within_a_few_steps():
