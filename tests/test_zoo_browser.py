@@ -10,8 +10,8 @@ import math
 import numpy as np
 import pytest
 
-from ganzoo.web.headless import missing, open_entry, start_chromium
-from ganzoo.zoo.shelf import shelf
+from ganzoo.web.headless import missing, open_entry, start_chromium, wait_for_next_grid
+from ganzoo.zoo.shelf import best_conditional, shelf
 
 pytest.importorskip("ganzoo_web", reason="the zoo site needs ganzoo-web: pip install -e web")
 if missing():
@@ -52,12 +52,6 @@ def grid_images(browser, n: int, height: int, width: int, columns: int) -> np.nd
                      for i in range(n)])
 
 
-def wait_for_next_grid(browser, renders_before: int) -> None:
-    browser.execute_async_script(
-        "const [before, done] = arguments; (function poll() { window.ganzooPage.renders > before ? done() : "
-        "setTimeout(poll, 20); })()", renders_before)
-
-
 def test_the_index_and_the_try_page_load_without_console_errors(browser, base_url):
     browser.get(base_url + "/")
     links = [a.get_attribute("href") for a in browser.find_elements("css selector", "article h2 a")]
@@ -93,11 +87,10 @@ def test_each_entry_page_draws_what_ganzoo_sample_draws(browser, base_url, name)
 
 def _conditional_entry() -> str:
     """The conditional entry whose digits the classifier reads best (its card's label agreement)."""
-    from ganzoo.web.screenshots import best_conditional_entry
-    name = best_conditional_entry()
-    if name is None:
+    entry = best_conditional(shelf())
+    if entry is None:
         pytest.skip("no conditional entry on the shelf: install the plugins (see .ci/run)")
-    return name
+    return entry.name
 
 
 def _truncated_entry() -> str:

@@ -33,6 +33,13 @@ def start_chromium(width: int = 1100, height: int = 1400):
     return driver
 
 
+def wait_for_next_grid(driver, renders_before: int) -> None:
+    """Wait until the page has drawn more grids than ``renders_before``."""
+    driver.execute_async_script(
+        "const [before, done] = arguments; (function poll() { window.ganzooPage.renders > before ? done() : "
+        "setTimeout(poll, 20); })()", renders_before)
+
+
 def open_entry(driver, url: str) -> dict:
     """Load a page of the site and wait for its generator: the page's state (backend, info, error, note, renders,
     first image)."""

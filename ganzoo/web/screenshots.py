@@ -9,47 +9,37 @@ import argparse
 import tempfile
 from pathlib import Path
 
-SIZE = (1000, 857)  # the pictures' size in pixels (the README shows them side by side)
-
-
-def best_conditional_entry() -> str | None:
-    """The shelf entry with the highest label agreement on its card; None without a conditional entry."""
-    from ganzoo.zoo.shelf import shelf
-    agreements = {name: entry.card["metrics"].get("label_agreement") for name, entry in shelf().items()}
-    named = {name: a for name, a in agreements.items() if isinstance(a, float)}
-    return max(named, key=named.get) if named else None
+SIZE = (1000, 857)  # the browser window (the pictures are its viewport: a little shorter)
 
 
 def take(folder: Path, digit: int = 7) -> list[Path]:
     from selenium.webdriver.support.ui import Select
 
-    from ganzoo.web.headless import missing, open_entry, start_chromium
+    from ganzoo.web.headless import missing, open_entry, start_chromium, wait_for_next_grid
     from ganzoo.web.server import serve_in_thread
     from ganzoo.web.site import build_site
+    from ganzoo.zoo.shelf import best_conditional, shelf
     if missing():
         raise SystemExit(f"error: {missing()}")
+    entry = best_conditional(shelf())
+    if entry is None:
+        raise SystemExit("error: no conditional entry on the shelf: install the plugins (see .ci/run)")
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         url, stop = serve_in_thread(build_site(Path(scratch) / "site").folder)
         driver = start_chromium(*SIZE)
         try:
-            driver.set_window_size(*SIZE)
             driver.get(url + "/")
             driver.save_screenshot(str(folder / "zoo-site-index.png"))
-            name = best_conditional_entry()
-            if name is None:
-                raise SystemExit("error: no conditional entry on the shelf: install the plugins (see .ci/run)")
-            open_entry(driver, f"{url}/entries/{name}/")
+            open_entry(driver, f"{url}/entries/{entry.name}/")
             before = driver.execute_script("return window.ganzooPage.renders")
             Select(driver.find_element("id", "label")).select_by_value(str(digit))
-            driver.execute_async_script(
-                "const [before, done] = arguments; (function poll() { window.ganzooPage.renders > before ? done() "
-                ": setTimeout(poll, 20); })()", before)
+            wait_for_next_grid(driver, before)
             driver.save_screenshot(str(folder / "zoo-site-entry.png"))
         finally:
             driver.quit()
             stop()
-    print(f"{folder / 'zoo-site-index.png'}, {folder / 'zoo-site-entry.png'} (digit {digit} asked of {name})")
+    print(f"{folder / 'zoo-site-index.png'}, {folder / 'zoo-site-entry.png'} (digit {digit} asked of {entry.name})")
     return [folder / "zoo-site-index.png", folder / "zoo-site-entry.png"]
 
 

@@ -136,6 +136,13 @@ def by_fid(entries: dict[str, ShelfEntry]) -> list[ShelfEntry]:
     return sorted(entries.values(), key=lambda e: (e.fid is None, e.fid or 0.0, e.name))
 
 
+def best_conditional(entries: dict[str, ShelfEntry]) -> ShelfEntry | None:
+    """The entry whose card has the highest label agreement (the conditional entry whose digits the classifier reads
+    best); None without a conditional entry."""
+    scored = [e for e in entries.values() if isinstance(e.card.get("metrics", {}).get("label_agreement"), float)]
+    return max(scored, key=lambda e: e.card["metrics"]["label_agreement"], default=None)
+
+
 def find_entry(name: str) -> ShelfEntry:
     """The entry ``name``; one-line errors for unknown or path-like names."""
     if not ENTRY_NAME.match(name):
