@@ -64,6 +64,29 @@ def test_a_foreign_metrics_file_in_a_run_is_refused_on_resume(trained_run, tmp_p
     assert (run / "metrics.csv").read_text() == "epoch,accuracy\n1,0.5\n"
 
 
+def test_a_run_whose_plugin_changed_its_models_says_so_and_keeps_its_checkpoints(trained_run, tmp_path, cli):
+    # as a run of ganzoo-stylegan 0.2 (unconditional on MNIST) meets 0.3 (conditional there): the models built now
+    # do not fit the checkpoints. Nothing is moved, and the run's recorded plugin version is the reason given.
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    config = json.loads((run / "config.json").read_text())
+    config["hparams"]["width"] = config["hparams"]["width"] // 2  # the models change
+    (run / "config.json").write_text(json.dumps(config))
+    code, _, err = cli("export", run)
+    one_line_error(code, err, "does not fit the models: ")
+    assert "move it away" not in err and "trained with" not in err  # same plugin version: no reason to guess
+    config["plugins"]["ganzoo.architectures:dcgan"] = "ganzoo 0.0.9"
+    (run / "config.json").write_text(json.dumps(config))
+    checkpoints = sorted(p.name for p in (run / "checkpoints").iterdir())
+    reason = ("the run was trained with ganzoo 0.0.9 (installed: 0.1.0), whose models differ; its checkpoints are "
+              "intact: install that version to use them")
+    code, _, err = cli("export", run)
+    one_line_error(code, err, reason)
+    code, _, err = cli("train", "--resume", "--run-dir", run, "--epochs", "3")  # after the run's own lines
+    assert code == 2 and err.strip().splitlines()[-1].startswith("error: ") and reason in err.splitlines()[-1]
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == checkpoints
+
+
 def test_an_empty_folder_or_one_left_by_a_crash_before_config_is_used(tmp_path):
     folder = tmp_path / "left"
     (folder / "checkpoints").mkdir(parents=True)

@@ -285,3 +285,68 @@ def test_two_learning_rates_d_steps_and_lazy_r1_train_are_recorded_and_fixed_on_
     assert code == 2 and "d_steps: run has 2, command line says 3" in err
     code, _, err = cli("train", "--resume", "--run-dir", run, "--epochs", "2")  # the recorded settings go on
     assert code == 0, err
+
+
+EITHER_WAY = """
+import keras
+from keras import layers
+from ganzoo import WITH_LABELS, Architecture
+
+def generator(spec, *, latent_dim):
+    z = keras.Input((latent_dim,), name="z")
+    inputs, x = [z], z
+    if spec.num_classes:  # the label joins z when the data has labels
+        label = keras.Input((), dtype="int64", name="label")
+        inputs.append(label)
+        x = layers.Concatenate()([z, layers.Flatten()(layers.Embedding(spec.num_classes, 4)(label))])
+    x = layers.Dense(spec.height * spec.width * spec.channels, activation="tanh")(x)
+    return keras.Model(inputs, layers.Reshape(spec.shape)(x))
+
+def discriminator(spec):
+    images = keras.Input(spec.shape)
+    logits = layers.Dense(1)(layers.Flatten()(images))
+    if not spec.num_classes:
+        return keras.Model(images, logits)
+    label = keras.Input((), dtype="int64")
+    by_label = layers.Flatten()(layers.Embedding(spec.num_classes, 1)(label))
+    return keras.Model([images, label], layers.Add()([logits, by_label]))
+
+EITHER = Architecture(generator, discriminator, conditional=WITH_LABELS)
+ONLY = Architecture(generator, discriminator, conditional=True)
+"""
+
+
+def test_unconditional_trains_a_conditional_architecture_on_the_images_alone(tiny_npz, tmp_path):
+    # a pair conditional on labelled data, on data with labels: --unconditional gives a run, a checkpoint and an
+    # export without a label anywhere, recorded and fixed on resume; a pair that is conditional only refuses it
+    import onnx
+    site = make_distribution(tmp_path / "site", "eitherway", "0.1",
+                             {"ganzoo.architectures": {"either": "eitherway_mod:EITHER", "only": "eitherway_mod:ONLY"}},
+                             {"eitherway_mod": EITHER_WAY})
+    env = {**pythonpath_with(site), "GANZOO_ALLOW_PLUGINS": "eitherway"}
+    inputs = {}
+    for name, flags in (("labelled", ()), ("unconditional", ("--unconditional",))):
+        run = tmp_path / name
+        trained = run_cli("train", "either", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", *TINY, *flags,
+                          "--run-dir", str(run), env=env)
+        assert trained.returncode == 0, trained.stderr
+        config = json.loads((run / "config.json").read_text())
+        assert (config["unconditional"], config["image_spec"]["num_classes"]) == \
+            ((True, None) if flags else (False, 10))
+        exported = run_cli("export", str(run), env=env)
+        assert exported.returncode == 0, exported.stderr
+        inputs[name] = [i.name for i in onnx.load(run / "generator.onnx").graph.input]
+    assert inputs == {"labelled": ["z", "label"], "unconditional": ["z"]}
+    assert any(line.startswith("training either/either:") and ", unconditional," in line
+               for line in trained.stderr.splitlines())  # the run's first line lists it
+
+    resumed = run_cli("train", "--resume", "--run-dir", str(tmp_path / "unconditional"), "--epochs", "2", env=env)
+    assert resumed.returncode == 0, resumed.stderr  # the labelled data still matches the run's (label-free) spec
+    changed = run_cli("train", "--resume", "--run-dir", str(tmp_path / "unconditional"), "--epochs", "3",
+                      "--no-unconditional", env=env)
+    assert changed.returncode == 2 and "unconditional: run has True, command line says False" in changed.stderr
+    refused = run_cli("train", "only", "--dataset", f"npz:{tiny_npz}", "--unconditional", "--run-dir",
+                      str(tmp_path / "only"), env=env)
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == ["error: only is conditional only: it cannot train --unconditional"]
+    assert not (tmp_path / "only").exists()

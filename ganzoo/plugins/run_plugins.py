@@ -114,6 +114,31 @@ class RunPlugins:
         return {f"{p.group}:{p.name}": f"{p.distribution} {p.version}" for p in used}
 
 
+def changed_since(recorded: dict[str, str]) -> list[str]:
+    """The plugins of a run's ``config.json`` (``provenance``) installed now at another version, as
+    ``"ganzoo-stylegan 0.2.0 (installed: 0.3.0)"``; a plugin no longer installed is left out (loading it says so)."""
+    changed = []
+    for key, was in recorded.items():
+        group, _, name = key.partition(":")
+        try:
+            plugin = discovery.find_plugin(group, name)
+        except UserError:
+            continue
+        if was != f"{plugin.distribution} {plugin.version}":
+            changed.append(f"{was} (installed: {plugin.version})")
+    return changed
+
+
+def explain_mismatch(error: UserError, recorded: dict[str, str]) -> UserError:
+    """A checkpoint that does not fit the models, with the likely reason when the run's plugins changed version
+    since it was trained: that version's models differ, and installing it again makes the run usable."""
+    changed = changed_since(recorded)
+    if not changed:
+        return error
+    return type(error)(f"{error}: the run was trained with {', '.join(changed)}, whose models differ; its "
+                       "checkpoints are intact: install that version to use them")
+
+
 def load_loss(name: str) -> tuple[Plugin, Any]:
     plugin = discovery.find_plugin("ganzoo.losses", name)
     return plugin, check_loss(plugin, discovery.load_plugin(plugin))

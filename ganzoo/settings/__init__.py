@@ -95,6 +95,9 @@ SETTINGS = (
     Setting("hparams", Assignment(), "An architecture hyperparameter, NAME=VALUE; repeat for more "
             "(`ganzoo list -v ARCH` shows them). In a recipe: its [architecture] table.", metavar="NAME=VALUE",
             short="-o", recipe=False, option="--hparam"),
+    Setting("unconditional", click.BOOL, "Ignore the dataset's labels: an architecture that is conditional on "
+            "labelled data (sngan, sagan, stylegan) trains on the images alone.", False, switch=True,
+            label="unconditional"),
     Setting("image_size", POSITIVE_INT, "folder: datasets: resize images to SIZE x SIZE."),
     Setting("channels", Channels(), "folder: datasets: 1 (grayscale) or 3 (RGB)."),
     Setting("seed", SEED, "Random seed, 0 to 2**32 - 1 (default 0).", 0, label="seed", required=True),

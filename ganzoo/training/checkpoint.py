@@ -111,6 +111,11 @@ class CheckpointError(UserError):
     """A checkpoint cannot be read or does not fit the models."""
 
 
+class CheckpointMismatch(CheckpointError):
+    """A readable checkpoint whose variables do not fit the models built now: the models changed, not the file,
+    so every checkpoint of the run fails alike and none should be moved away."""
+
+
 @contextlib.contextmanager
 def _reading(path: Path):
     try:
@@ -140,11 +145,12 @@ def load_checkpoint(path: Path, variables: Sequence, part: str = "all") -> Check
         elif part == "trailing":
             stored = stored[len(stored) - len(variables):]
         if len(stored) != len(variables):
-            raise ValueError(f"{path.name} holds {len(stored)} variables, the models have {len(variables)}")
+            raise CheckpointMismatch(f"{path} does not fit the models: it holds {len(stored)} variables, the "
+                                     f"models have {len(variables)}")
         for key, variable in zip(stored, variables):
             value = data[key]
             if tuple(value.shape) != tuple(variable.shape):
-                raise ValueError(f"{path.name}: {variable.path} has shape {tuple(variable.shape)}, "
-                                 f"the checkpoint {tuple(value.shape)}")
+                raise CheckpointMismatch(f"{path} does not fit the models: {variable.path} has shape "
+                                         f"{tuple(variable.shape)}, the checkpoint {tuple(value.shape)}")
             variable.assign(value)
         return CheckpointInfo(**json.loads(data["info"].tobytes()))

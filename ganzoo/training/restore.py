@@ -10,9 +10,9 @@ from typing import Any
 from ganzoo.plugins import models
 from ganzoo.errors import UserError
 from ganzoo.tf_support.interrupts import deferred_ctrl_c
-from ganzoo.plugins.run_plugins import LoadedArchitecture, load_architecture
+from ganzoo.plugins.run_plugins import LoadedArchitecture, explain_mismatch, load_architecture
 from ganzoo.settings import TrainConfig, load_config
-from ganzoo.training.checkpoint import load_checkpoint, usable_checkpoint
+from ganzoo.training.checkpoint import CheckpointMismatch, load_checkpoint, usable_checkpoint
 from ganzoo.training.run_directory import RunDirectory
 
 
@@ -63,5 +63,8 @@ def load_trained_generator(path: Path, ema: bool = True) -> TrainedGenerator:
         generator = models.build_generator(architecture, config.image_spec, config.latent_dim, config.hparams,
                                            conditional)
     weights = "ema" if ema and config.ema else "raw"
-    info = load_checkpoint(checkpoint, generator.variables, part="trailing" if weights == "ema" else "leading")
+    try:
+        info = load_checkpoint(checkpoint, generator.variables, part="trailing" if weights == "ema" else "leading")
+    except CheckpointMismatch as error:
+        raise explain_mismatch(error, config.plugins) from None
     return TrainedGenerator(generator, config, info.step, run, architecture, conditional, weights)

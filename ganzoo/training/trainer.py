@@ -25,7 +25,8 @@ from ganzoo import __version__, settings
 from ganzoo.datasets import as_arrays, open_dataset
 from ganzoo.errors import UserError
 from ganzoo.recipes import Recipe
-from ganzoo.plugins.run_plugins import ModelPlugins, RunPlugins
+from ganzoo.plugins.interfaces import ImageSpec
+from ganzoo.plugins.run_plugins import ModelPlugins, RunPlugins, explain_mismatch
 from ganzoo.settings import TrainConfig
 from ganzoo.training.checkpoint import latest_checkpoint, read_info, set_aside_damaged, usable_checkpoint
 from ganzoo.training.metrics_file import read_metrics, truncate_metrics
@@ -134,17 +135,29 @@ def prepare(request: TrainRequest) -> TrainPlan:
     if dataset.info.size < values["batch_size"]:
         raise UserError(f"batch size {values['batch_size']} is larger than the dataset "
                         f"({dataset.info.size} images): choose a smaller --batch-size")
-    models.conditional(dataset.info.spec)  # a conditional pair without labels: refused before anything is built
+    spec = training_spec(dataset.info.spec, values["unconditional"])
+    try:
+        models.conditional(spec)  # a conditional pair without labels: refused before anything is built
+    except UserError:
+        if not (values["unconditional"] and dataset.info.spec.num_classes):
+            raise
+        raise UserError(f"{generator} is conditional only: it cannot train --unconditional") from None
     config = TrainConfig(
         **{s.name: values[s.name] for s in settings.SETTINGS if s.name not in _DERIVED},
         architecture=request.architecture or generator, generator=generator, discriminator=discriminator,
-        loss=loss_name, hparams=models.hparams(values["hparams"]), image_spec=dataset.info.spec,
+        loss=loss_name, hparams=models.hparams(values["hparams"]), image_spec=spec,
         dataset_size=dataset.info.size, recipe=request.recipe.label if request.recipe else None,
         plugins=plugins.provenance(), ganzoo_version=__version__)
     return TrainPlan(config, run, dataset, plugins)
 
 
 _DERIVED = ("generator", "discriminator", "loss", "hparams")  # settings that prepare() resolves itself
+
+
+def training_spec(spec: ImageSpec, unconditional: bool) -> ImageSpec:
+    """The dataset's spec as the run sees it: without its classes under --unconditional, so that every later
+    step (the models, the export, evaluation) treats the run as trained on images alone."""
+    return replace(spec, num_classes=None) if unconditional else spec
 
 
 def _prepare_resume(request: TrainRequest) -> TrainPlan:
@@ -217,8 +230,8 @@ def _claim(run: RunDirectory, config: TrainConfig) -> None:
 def _check_spec(config: TrainConfig, dataset: Any) -> None:
     """The data of a resumed run must be the data it was trained on (same spec, same size)."""
     info = dataset.info
-    if (config.image_spec and info.spec != config.image_spec) or (config.dataset_size and
-                                                                  info.size != config.dataset_size):
+    seen = training_spec(info.spec, config.unconditional)
+    if (config.image_spec and seen != config.image_spec) or (config.dataset_size and info.size != config.dataset_size):
         raise UserError(f"cannot resume: dataset {config.dataset} now has {info.size} images {info.spec}, the run was "
                         f"trained on {config.dataset_size} images {config.image_spec}")
 
@@ -245,7 +258,7 @@ def train(plan: TrainPlan, verbose: int = 1, on_start: Callable[[], None] | None
             _claim(run, config)
         if on_start:
             on_start()
-        restored = _restore(gan, run)
+        restored = _restore(gan, run, config)
         return _fit(gan, strategy, config, run, data, restored, worker, verbose, extra_callbacks)
 
 
@@ -278,14 +291,17 @@ class _Data:
     conditional: bool
 
 
-def _restore(gan, run: RunDirectory):
+def _restore(gan, run: RunDirectory, config: TrainConfig):
     """Load the newest usable checkpoint into the GAN; its CheckpointInfo, or None for a fresh run."""
-    from ganzoo.training.checkpoint import load_checkpoint
+    from ganzoo.training.checkpoint import CheckpointMismatch, load_checkpoint
 
     checkpoint = latest_checkpoint(run.checkpoints)
     if checkpoint is None:
         return None
-    info = load_checkpoint(checkpoint, gan.checkpoint_variables())
+    try:
+        info = load_checkpoint(checkpoint, gan.checkpoint_variables())
+    except CheckpointMismatch as error:
+        raise explain_mismatch(error, config.plugins) from None
     log.info("resuming %s from %s (step %d, epoch %d)", run.path, checkpoint.name, info.step, info.epoch)
     return info
 

@@ -43,23 +43,65 @@ class Truncation(layers.Layer):
     """The truncation trick: ``w_avg + psi * (w - w_avg)``, ``psi`` per image.
 
     ``w_avg`` is the moving average of the mapping network's output over training (decay ``decay`` per step);
-    it is a weight, so it is checkpointed, exported and averaged by ``--ema`` like any other.
+    it is a weight, so it is checkpointed, exported and averaged by ``--ema`` like any other. A conditional
+    generator passes the labels too and keeps one average per class, so that psi 0 gives each class's average
+    image rather than one image for every class (StyleGAN2-ADA keeps a single average; with it, low psi erases
+    the label).
     """
 
-    def __init__(self, decay: float = 0.995, **kwargs):
+    def __init__(self, decay: float = 0.995, classes: int = 0, **kwargs):
         super().__init__(**kwargs)
-        self.decay = decay
+        self.decay, self.classes = decay, classes
 
-    def build(self, w_shape, psi_shape=None):
-        self.w_avg = self.add_weight(shape=(w_shape[-1],), initializer="zeros", trainable=False, name="w_avg",
+    def build(self, w_shape, psi_shape=None, label_shape=None):
+        shape = (self.classes, w_shape[-1]) if self.classes else (w_shape[-1],)
+        self.w_avg = self.add_weight(shape=shape, initializer="zeros", trainable=False, name="w_avg",
                                      aggregation="mean")  # each replica's new average, averaged
 
-    def call(self, w, psi, training=None):
-        average = ops.cast(self.w_avg, w.dtype)
+    def call(self, w, psi, label=None, training=None):
         if training:
-            batch_mean = ops.cast(ops.mean(ops.cast(w, "float32"), axis=0), self.w_avg.dtype)
-            self.w_avg.assign(batch_mean + self.decay * (self.w_avg - batch_mean))
+            self.w_avg.assign(self._updated(ops.cast(w, "float32"), label))
+        average = ops.cast(self.w_avg, w.dtype)
+        if self.classes:
+            # each image's class average: one Gather (ops.take adds index arithmetic), its shape stated by a no-op
+            # reshape for consumers that infer shapes (OpenCV)
+            average = ops.reshape(tf.gather(average, label), (-1, w.shape[-1]))
         return average + ops.reshape(ops.cast(psi, w.dtype), (-1, 1)) * (w - average)
+
+    def _updated(self, w, label):
+        if not self.classes:
+            batch_mean = ops.mean(w, axis=0)
+            return batch_mean + self.decay * (self.w_avg - batch_mean)
+        one_hot = ops.one_hot(label, self.classes, dtype="float32")
+        counts = ops.sum(one_hot, axis=0)[:, None]  # [classes, 1]
+        class_mean = ops.matmul(ops.transpose(one_hot), w) / ops.maximum(counts, 1.0)
+        moved = class_mean + self.decay * (self.w_avg - class_mean)
+        return ops.where(counts > 0, moved, self.w_avg)  # a class absent from the batch keeps its average
+
+    def get_config(self):
+        return {**super().get_config(), "decay": self.decay, "classes": self.classes}
+
+
+class LabelEmbedding(layers.Layer):
+    """An equalised dense layer of the one-hot label (weights stored N(0, 1), scaled by 1/sqrt(classes) at each
+    call), computed as a row lookup: the same values, exported as a Gather rather than OneHot and MatMul (OpenCV 4
+    has no OneHot)."""
+
+    def __init__(self, classes: int, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.classes, self.units = classes, units
+
+    def build(self, label_shape):
+        self.kernel = self.add_weight(shape=(self.classes, self.units), name="kernel",
+                                      initializer=keras.initializers.RandomNormal(stddev=1.0))
+        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+
+    def call(self, label):
+        rows = ops.reshape(tf.gather(ops.cast(self.kernel, self.compute_dtype), label), (-1, self.units))  # as above
+        return rows * ops.cast(1 / math.sqrt(self.classes), rows.dtype) + ops.cast(self.bias, rows.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "classes": self.classes, "units": self.units}
 
 
 class MixingLatents(layers.Layer):

@@ -11,6 +11,10 @@ size, scaled by 1/sqrt(2)), minibatch standard deviation, a 3x3 convolution and 
 of both has an equalised learning rate. Trained with the non-saturating logistic loss and lazy R1, as
 StyleGAN2 is.
 
+With labels (since 0.3.0), class-conditional as StyleGAN2-ADA is: the label's embedding, normalised, joins the
+normalised z at the mapping network's input, the discriminator's output is its features projected on the
+label's code, and the truncation pulls towards the label's own average w.
+
 Uses only ganzoo's public API (``ganzoo.Architecture``, ``ganzoo.HParam``, ``ganzoo.ImageSpec``,
 ``ganzoo.TrainingDefaults``).
 """
@@ -22,10 +26,10 @@ import math
 import keras
 from keras import layers
 
-from ganzoo import Architecture, HParam, ImageSpec, TrainingDefaults
+from ganzoo import WITH_LABELS, Architecture, HParam, ImageSpec, TrainingDefaults
 from ganzoo.layers import EqualizedConv2D, EqualizedDense, MinibatchStddev
-from ganzoo_stylegan.layers import (ConstantInput, MixingCutoff, MixingLatents, MixStyle, PixelNorm, StyledConv,
-                                    ScaledLeakyReLU, Truncation)
+from ganzoo_stylegan.layers import (ConstantInput, LabelEmbedding, MixingCutoff, MixingLatents, MixStyle, PixelNorm,
+                                    ScaledLeakyReLU, StyledConv, Truncation)
 
 MAPPING_LR_MULTIPLIER = 0.01  # StyleGAN's: the mapping network learns a hundred times slower than the rest
 
@@ -47,20 +51,28 @@ def plan(spec: ImageSpec) -> tuple[int, int]:
 
 def build_generator(spec: ImageSpec, *, latent_dim: int, width: int, mapping: int, style_dim: int,
                     mixing: float = 0.0) -> keras.Model:
-    """[z [N, latent_dim], truncation [N]] -> images [N, H, W, C] in [-1, 1]."""
+    """[z [N, latent_dim], (label [N] with a labelled dataset,) truncation [N]] -> images [N, H, W, C] in
+    [-1, 1]."""
     start, blocks = plan(spec)
     z = keras.Input((latent_dim,), name="z")
     psi = keras.Input((), name="truncation")
+    inputs, label, label_code = [z], None, None
+    if spec.num_classes:  # StyleGAN2-ADA: the mapping network takes [normalised z, normalised embedding(label)]
+        label = keras.Input((), dtype="int64", name="label")
+        inputs.append(label)
+        label_code = PixelNorm()(LabelEmbedding(spec.num_classes, style_dim, name="label_embedding")(label))
     mapping_layers = [EqualizedDense(style_dim, lr_multiplier=MAPPING_LR_MULTIPLIER, name=f"mapping_{index}")
                       for index in range(mapping)]
 
     def to_w(latents):
         w = PixelNorm()(latents)
+        if label_code is not None:  # both shapes stated (no-op reshapes), or OpenCV 4 refuses the Concat
+            w = layers.Concatenate()([layers.Reshape((latent_dim,))(w), layers.Reshape((style_dim,))(label_code)])
         for dense in mapping_layers:
             w = ScaledLeakyReLU()(dense(w))
         return w
 
-    w = Truncation(name="truncation_trick")(to_w(z), psi)
+    w = Truncation(classes=spec.num_classes, name="truncation_trick")(to_w(z), psi, label)
     w_mix = to_w(MixingLatents()(z))  # the same mapping layers on other latents (dead code while sampling)
     synthesis_layers = 1 + 2 * blocks
     cutoff = MixingCutoff(synthesis_layers, mixing)(w)
@@ -71,7 +83,7 @@ def build_generator(spec: ImageSpec, *, latent_dim: int, width: int, mapping: in
         x = StyledConv(width)(x, styles[2 + 2 * block])
     rgb = StyledConv(spec.channels, kernel_size=1, demodulate=False, noise=False, activation=False)(x, styles[-1])
     images = layers.Activation("tanh", dtype="float32")(rgb)
-    return keras.Model([z, psi], images, name="stylegan_generator")
+    return keras.Model([*inputs, psi], images, name="stylegan_generator")
 
 
 def _residual_block(x, filters: int):
@@ -83,7 +95,7 @@ def _residual_block(x, filters: int):
 
 
 def build_discriminator(spec: ImageSpec, *, width: int) -> keras.Model:
-    """images [N, H, W, C] -> logits [N, 1]."""
+    """images [N, H, W, C] (+ label [N] with a labelled dataset) -> logits [N, 1]."""
     _, blocks = plan(spec)
     images = keras.Input(spec.shape, name="images")
     x = ScaledLeakyReLU()(EqualizedConv2D(width, 1)(images))
@@ -91,8 +103,17 @@ def build_discriminator(spec: ImageSpec, *, width: int) -> keras.Model:
         x = _residual_block(x, width)
     x = ScaledLeakyReLU()(EqualizedConv2D(width, 3)(MinibatchStddev()(x)))
     x = ScaledLeakyReLU()(EqualizedDense(width)(layers.Flatten()(x)))
-    logits = EqualizedDense(1, dtype="float32")(x)
-    return keras.Model(images, logits, name="stylegan_discriminator")
+    if not spec.num_classes:
+        logits = EqualizedDense(1, dtype="float32")(x)
+        return keras.Model(images, logits, name="stylegan_discriminator")
+    # StyleGAN2-ADA's conditional output: features projected on the label's code, <out(x), cmap(label)> / sqrt(d).
+    # Its code is an 8-layer mapping of the label; of a one-hot label, any such mapping is a table of one code per
+    # class, which one equalised dense layer holds directly.
+    label = keras.Input((), dtype="int64", name="label")
+    label_code = PixelNorm()(LabelEmbedding(spec.num_classes, width, name="label_code")(label))
+    projected = layers.Dot(axes=1)([EqualizedDense(width)(x), label_code])
+    logits = layers.Rescaling(1 / math.sqrt(width), dtype="float32")(projected)
+    return keras.Model([images, label], logits, name="stylegan_discriminator")
 
 
 # StyleGAN2's optimiser (Adam beta_1 0, beta_2 0.99) and loss (non-saturating logistic + R1 every 16 steps), at a
@@ -102,7 +123,7 @@ DEFAULTS = TrainingDefaults(loss="nonsaturating", latent_dim=128, batch_size=32,
                             beta_1=0.0, beta_2=0.99, r1=0.01, r1_every=16)
 
 STYLEGAN = Architecture(
-    build_generator, build_discriminator, DEFAULTS,
+    build_generator, build_discriminator, DEFAULTS, conditional=WITH_LABELS,
     hparams=(HParam("width", int, 64, "channels of every synthesis and discriminator layer", min=8, max=512),
              HParam("mapping", int, 4, "dense layers of the mapping network z -> w (StyleGAN: 8)", min=1, max=8,
                     model="generator"),

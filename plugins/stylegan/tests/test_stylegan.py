@@ -159,3 +159,42 @@ def test_style_mixing_takes_other_latents_style_from_a_random_cutoff_while_train
         first, second = (generator([z, psi], training=True).numpy() for _ in range(2))
         assert (np.abs(first - second).max() > 1e-4) == differs, mixing
         assert np.array_equal(generator([z, psi]).numpy(), generator([z, psi]).numpy())  # sampling is fixed
+
+
+def test_with_labels_the_label_moves_both_networks_and_psi_0_gives_each_class_its_own_average():
+    # StyleGAN2-ADA's conditioning: the label's embedding joins z in the mapping network, and the discriminator
+    # projects its features on the label's code; the truncation pulls towards the label's own average w
+    import keras
+    from ganzoo_stylegan.models import build_discriminator, build_generator
+    keras.utils.set_random_seed(0)
+    spec = ImageSpec(28, 28, 1, 10)
+    generator = build_generator(spec, latent_dim=16, width=8, mapping=2, style_dim=16)
+    discriminator = build_discriminator(spec, width=8)
+    assert [t.name for t in generator.inputs] == ["z", "label", "truncation"]
+    z = np.random.default_rng(0).standard_normal((20, 16)).astype(np.float32)
+    labels, others, psi = np.arange(20) % 10, (np.arange(20) + 5) % 10, np.ones(20, np.float32)
+    images = np.asarray(generator([z, labels, psi]))
+    moved_by_label = np.abs(images - np.asarray(generator([z, others, psi]))).mean()
+    moved_by_noise = np.abs(images - np.asarray(generator([z[::-1].copy(), labels, psi]))).mean()
+    assert moved_by_label > 0.5 * moved_by_noise  # the label steers from the first step, as z does
+    relabelled = np.asarray(discriminator([images, labels])) - np.asarray(discriminator([images, others]))
+    assert np.abs(relabelled).mean() > 0.1
+
+    for _ in range(3):  # training calls move each class's average w
+        generator([z, labels, psi], training=True)
+    average = np.asarray(generator([z, labels, np.zeros(20, np.float32)]))
+    assert np.abs(average[labels == 3] - average[labels == 3][:1]).max() < 1e-5  # one image per class
+    assert np.abs(average[labels == 3][0] - average[labels == 4][0]).max() > 1e-3  # and another per class
+
+
+def test_the_truncation_keeps_one_moving_average_per_class_and_leaves_absent_classes_alone():
+    from ganzoo_stylegan.layers import Truncation
+    truncation = Truncation(decay=0.5, classes=3)
+    w = np.array([[2.0, 0.0], [4.0, 2.0], [-2.0, 8.0]], np.float32)
+    labels, psi = np.array([0, 0, 1]), np.zeros(3, np.float32)
+    truncation(w, psi, labels, training=True)  # from 0: half of each class's batch mean
+    assert np.allclose(truncation.w_avg.numpy(), [[1.5, 0.5], [-1.0, 4.0], [0.0, 0.0]])
+    truncation(w[:1], psi[:1], labels[:1], training=True)  # class 0 alone: classes 1 and 2 keep theirs
+    assert np.allclose(truncation.w_avg.numpy(), [[1.75, 0.25], [-1.0, 4.0], [0.0, 0.0]])
+    pulled = truncation(w, np.array([0.0, 1.0, 0.5], np.float32), labels)  # psi per image, to its class's average
+    assert np.allclose(pulled, [[1.75, 0.25], [4.0, 2.0], [-1.5, 6.0]])
