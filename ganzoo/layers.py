@@ -18,7 +18,10 @@ OpenCV by their own tests, not each block here).
   embedding, and the projection discriminator's label term (Miyato and Koyama 2018);
 - :class:`MinibatchStddev`: the batch's feature spread as one more map (Karras et al. 2018);
 - :class:`EqualizedDense`, :class:`EqualizedConv2D`: the equalised learning rate of ProGAN and StyleGAN,
-  with StyleGAN's learning-rate multiplier (0.01 in its mapping network).
+  with StyleGAN's learning-rate multiplier (0.01 in its mapping network);
+- :class:`Ramp`: its input times a weight that rises from 0 to 1 over a span of training images (the transition
+  from unconditional to conditional training of Shahbazi et al. 2022), the one block the shared loop feeds: it
+  sets every Ramp's count of images trained on before each step.
 
 Changing what a block computes changes every plugin built on it: a block's behaviour changes only with a
 note in the CHANGELOG, and its tests pin it (tests/test_layers.py).
@@ -259,3 +262,42 @@ class EqualizedConv2D(layers.Layer):
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
                 "lr_multiplier": self.lr_multiplier}
+
+
+class Ramp(layers.Layer):
+    """Its input times ``min(max((seen - start) / (end - start), 0), 1)``, where ``seen`` is the number of images
+    the GAN has trained on: 0 until ``start`` images, 1 from ``end`` on, linear between (a step at ``start`` when
+    the two are equal). ``seen`` is a weight that the shared loop (ganzoo.training.gan) sets in every Ramp of the
+    generator, its EMA copy and the discriminator before each training step, so it is checkpointed, saved and
+    exported with the model, and a trained model keeps the value it ended at. Shahbazi et al. ("Collapse by
+    Conditioning", ICLR 2022) bring a class label in this way, so that a conditional GAN on little data first
+    learns as an unconditional one."""
+
+    def __init__(self, start: int, end: int, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= start <= end:
+            raise ValueError(f"a ramp needs 0 <= start <= end, got start {start}, end {end}")
+        self.start, self.end = start, end
+
+    def build(self, shape):
+        # float32 counts images exactly up to 2**24 (16.7 million); beyond that the ramp is long finished or
+        # coarse by less than a millionth of its span
+        self.seen = self.add_weight(shape=(), initializer="zeros", trainable=False, name="seen",
+                                    aggregation="only_first_replica")
+
+    @property
+    def weight(self):
+        """The current factor, a float32 scalar tensor."""
+        span = float(max(self.end - self.start, 1))
+        return ops.clip((ops.convert_to_tensor(self.seen) - float(self.start)) / span, 0.0, 1.0)
+
+    def call(self, x):
+        return x * ops.cast(self.weight, x.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "start": self.start, "end": self.end}
+
+
+def ramps(model: keras.Model) -> list[Ramp]:
+    """Every :class:`Ramp` in ``model``, nested models included."""
+    return [layer for layer in model._flatten_layers(include_self=False) if isinstance(layer, Ramp)]

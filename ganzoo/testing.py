@@ -21,7 +21,9 @@ generator's images depend on the label; one training step changes both
 networks' weights; a checkpoint restores them; and the generator exports to
 ONNX with ganzoo's parity check. ``check_loss`` checks that a loss gives
 scalars that depend on the logits and trains two tiny networks for one step.
-Failures raise :class:`ConformanceError` naming the check. The checks that
+Failures raise :class:`ConformanceError` naming the check. How strongly a
+conditional pair's label steers is each plugin's own bar: :func:`label_influence`
+measures it. The checks that
 train nothing (:func:`check_outputs`, :func:`check_loss_values`) are what
 ``ganzoo list --check`` runs on every installed plugin.
 """
@@ -250,6 +252,28 @@ def _export_with_parity(pair, spec: ImageSpec, generator, conditional: bool, wor
                     rebuild=lambda: models.build_generator(pair.generator, spec, LATENT_DIM, {}, conditional))
     except ExportVerificationError as error:
         raise ConformanceError(f"{label}: ONNX export failed: {error}") from None
+
+
+def label_influence(generator, discriminator, num_classes: int, images=None, n: int = 16,
+                    seed: int = 0) -> tuple[float, float]:
+    """How much a conditional pair's label steers it, for a plugin's own tests: (the mean change of the
+    generator's images when each label is swapped for another, divided by their mean change when the latents
+    are, for the same labels; the mean change of the discriminator's logits on ``images``, by default those
+    images, when their labels are swapped). Seeded latents (``seed``), ``n`` images, labels 0, 1, 2, … and the
+    labels half the classes away."""
+    z = np.random.default_rng(seed).standard_normal((n, generator.inputs[0].shape[-1])).astype(np.float32)
+    labels = np.arange(n) % num_classes
+    others = (labels + num_classes // 2) % num_classes
+
+    def generate(latents, classes):
+        return np.asarray(generator(generator_inputs(generator, latents, classes), training=False))
+
+    generated = generate(z, labels)
+    by_label = np.abs(generated - generate(z, others)).mean()
+    by_latents = np.abs(generated - generate(z[::-1].copy(), labels)).mean()
+    judged = generated if images is None else images
+    shift = np.abs(np.asarray(discriminator([judged, labels])) - np.asarray(discriminator([judged, others]))).mean()
+    return float(by_label / by_latents), float(shift)
 
 
 def _expect(condition: bool, message: str) -> None:

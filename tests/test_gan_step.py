@@ -99,3 +99,28 @@ def test_with_a_probability_each_image_is_augmented_that_often(probability, chan
     out = augment(images, ("cutout",), keras.random.SeedGenerator(0), probability)
     count = int(np.sum(np.abs(np.asarray(out) - np.asarray(images)).reshape(64, -1).max(axis=1) > 0))
     assert (changed[0] <= count <= changed[1]) if isinstance(changed, tuple) else count == changed
+
+
+def test_every_ramp_in_the_generator_its_ema_copy_and_the_discriminator_knows_the_images_trained_on():
+    from ganzoo.layers import Ramp, ramps
+    from ganzoo.training.ema import GeneratorEMA
+
+    def generator():
+        z = keras.Input((8,))
+        x = keras.layers.Dense(28 * 28)(Ramp(8, 24)(keras.layers.Dense(8)(z)))
+        return keras.Model(z, keras.layers.Reshape((28, 28, 1))(x))
+
+    images = keras.Input((28, 28, 1))
+    discriminator = keras.Model(images, Ramp(0, 16)(keras.layers.Dense(1)(keras.layers.Flatten()(images))))
+    trained = generator()
+    gan = GAN(trained, discriminator, NonSaturatingLoss(), 8, seed=0, ema=GeneratorEMA(generator(), trained, 0.9))
+    gan.compile(d_optimizer=keras.optimizers.SGD(1e-3), g_optimizer=keras.optimizers.SGD(1e-3))
+    gan.build_optimizers()
+    assert len(gan.ramps) == 3
+    batch = np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)).astype(np.float32)
+    for _ in range(3):
+        logs = gan.train_step(batch)
+    assert float(logs["ramp"]) == 0.5  # the generator's, as the last step used it
+    # the third step trained with the images of the two before it: 16
+    assert [float(r.seen.numpy()) for r in gan.ramps] == [16.0, 16.0, 16.0]
+    assert [float(r.weight) for r in (*ramps(trained), *ramps(discriminator))] == [0.5, 1.0]

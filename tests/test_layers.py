@@ -8,8 +8,8 @@ import pytest
 from keras import layers
 
 from ganzoo import ImageSpec
-from ganzoo.layers import (EqualizedConv2D, EqualizedDense, MinibatchStddev, OneHot, SumOverPositions, Upsample,
-                           class_embedding, conditional_batch_norm, projection_logits, resnet_discriminator_block,
+from ganzoo.layers import (EqualizedConv2D, EqualizedDense, MinibatchStddev, OneHot, Ramp, SumOverPositions,
+                           Upsample, class_embedding, conditional_batch_norm, projection_logits, resnet_discriminator_block,
                            resnet_plan, self_attention, spectral_norm)
 
 RNG = np.random.default_rng(0)
@@ -146,6 +146,7 @@ BLOCKS = {
     "EqualizedConv2D": lambda x: EqualizedConv2D(8, 3)(x),
     "EqualizedDense": lambda x: layers.Reshape((4, 4, 8))(EqualizedDense(128, lr_multiplier=0.01)(
         layers.Flatten()(x))),
+    "Ramp": lambda x: Ramp(1000, 3000)(x),
 }
 
 
@@ -160,6 +161,9 @@ def test_each_block_exports_to_onnx_with_parity(name, tmp_path):
     if name == "self_attention":  # open the gate, so that the attention itself is exported and compared
         [gamma] = [w for w in generator.weights if w.name == "gamma"]
         gamma.assign(0.5)
+    if name == "Ramp":  # halfway, so that the export carries the factor, not a zero
+        [seen] = [w for w in generator.weights if w.name == "seen"]
+        seen.assign(2000.0)
     info = GeneratorInfo(8, (8, 8, 1), num_classes=10 if conditional else 0, generator=name, dataset="none")
     exported = export_onnx(generator, info, tmp_path / "g.onnx")  # raises when onnxruntime differs from Keras
     assert exported.max_difference <= 1e-4 and (tmp_path / "g.onnx").is_file()
@@ -176,6 +180,26 @@ def test_the_docs_example_built_from_the_blocks_keeps_the_contract(fake_site, tm
     make_distribution(fake_site, "attngan", "1.0", {"ganzoo.architectures": {"attngan": "attngan_mod:ATTNGAN"}},
                       {"attngan_mod": code})
     check_architecture("attngan", tmp_path, specs=(ImageSpec(28, 28, 1, 10),))
+
+
+def test_a_ramp_is_0_before_its_start_1_from_its_end_and_linear_between():
+    ramp = Ramp(1000, 3000)
+    x = _maps(2, 3)
+    ramp(x)  # built: its count starts at 0
+    factors = []
+    for seen in (0, 1000, 1500, 2000, 3000, 10_000):
+        ramp.seen.assign(float(seen))
+        out = np.asarray(ramp(x))
+        factors.append(float(out[0, 0] / x[0, 0]))
+    assert factors == pytest.approx([0.0, 0.0, 0.25, 0.5, 1.0, 1.0])
+    step = Ramp(500, 500)
+    step(x)
+    step.seen.assign(500.0)
+    assert not np.asarray(step(x)).any()  # a step: off at its start,
+    step.seen.assign(501.0)
+    assert np.array_equal(np.asarray(step(x)), x)  # on just after
+    with pytest.raises(ValueError, match="0 <= start <= end"):
+        Ramp(10, 5)
 
 
 @pytest.mark.parametrize("lr_multiplier", [1.0, 0.01])

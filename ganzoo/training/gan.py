@@ -15,6 +15,8 @@ target (``ada_target``, StyleGAN2-ADA) each image is augmented with a
 probability p that follows the discriminator's overfitting. With a
 mode-seeking weight the generator's loss adds that multiple of
 ganzoo.training.mode_seeking's term, on its images before augmentation.
+Before each step, every ganzoo.layers.Ramp in the models learns how many
+images training has seen (steps done times the global batch).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from ganzoo.layers import ramps
 from ganzoo.plugins.generator_inputs import generator_inputs
 from ganzoo.plugins.interfaces import Loss, LossContext
 from ganzoo.training.augment import ADA_IMAGES, augment
@@ -59,6 +62,8 @@ class GAN(keras.Model):
         # Not the optimizer's `iterations`: a LossScaleOptimizer leaves that unchanged on the steps it skips.
         self.steps_done = keras.Variable(0, dtype="int64", trainable=False, aggregation="only_first_replica",
                                          name="steps_done")
+        # the ramps of all three models (the EMA copy's too, which averaging alone would leave behind)
+        self.ramps = [*ramps(generator), *ramps(discriminator), *(ramps(ema.generator) if ema else ())]
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
 
@@ -94,6 +99,7 @@ class GAN(keras.Model):
 
     def train_step(self, data):
         real_images, labels = data if self.conditional else (data, None)
+        self._tell_ramps(tf.shape(real_images)[0])
         real_images = self._augment(real_images)  # the same augmented reals in every update of this step
         if self.discriminator_steps == 1:
             d_loss, g_loss, real_logits = self._simultaneous_step(real_images, labels)
@@ -109,7 +115,20 @@ class GAN(keras.Model):
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         logs = {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
-        return {**logs, "ada_p": self.ada_p.value} if self.ada_p is not None else logs
+        if self.ada_p is not None:
+            logs["ada_p"] = self.ada_p.value
+        if self.ramps:  # the first one's factor (the generator's, if it has one), as this step used it
+            logs["ramp"] = self.ramps[0].weight
+        return logs
+
+    def _tell_ramps(self, batch):
+        """Every Ramp's count of images trained on: the steps done times the global batch (every batch is full:
+        the pipeline drops the remainder)."""
+        if self.ramps:
+            replicas = tf.distribute.get_replica_context().num_replicas_in_sync
+            seen = tf.cast(self.steps_done.value, tf.float32) * tf.cast(batch * replicas, tf.float32)
+            for ramp in self.ramps:
+                ramp.seen.assign(seen)
 
     def _adapt(self, real_logits):
         """StyleGAN2-ADA's rule, every step: p moves by the batch's share of ADA_IMAGES towards more augmentation

@@ -12,7 +12,8 @@ from ganzoo.errors import UserError
 
 QUALITY_COLUMNS = ("fid", "kid", "kid_std", "classifier_score", "precision", "recall")
 METRICS_COLUMNS = ("epoch", "step", "d_loss", "g_loss", "images_per_s", "epoch_seconds", *QUALITY_COLUMNS,
-                   "ada_p")  # adaptive augmentation's probability at the epoch's end (empty when off)
+                   "ada_p",  # adaptive augmentation's probability at the epoch's end (empty when off)
+                   "ramp")  # the factor of the models' first ganzoo.layers.Ramp at the epoch's end (empty: none)
 
 
 def read_metrics(path: Path) -> list[list[str]]:

@@ -13,7 +13,11 @@ StyleGAN2 is.
 
 With labels (since 0.3.0), class-conditional as StyleGAN2-ADA is: the label's embedding, normalised, joins the
 normalised z at the mapping network's input, the discriminator's output is its features projected on the
-label's code, and the truncation pulls towards the label's own average w.
+label's code, and the truncation pulls towards the label's own average w. With a transition (since 0.4.0:
+``transition_end`` > 0, in thousands of training images), the label comes in gradually as in Shahbazi et al.
+("Collapse by Conditioning", ICLR 2022): its code is multiplied by a factor that rises from 0 (unconditional)
+to 1 between ``transition_start`` and ``transition_end``, and the discriminator's output is an unconditional
+logit plus the projection times the same factor (a projection discriminator; the paper sums two losses).
 
 Uses only ganzoo's public API (``ganzoo.Architecture``, ``ganzoo.HParam``, ``ganzoo.ImageSpec``,
 ``ganzoo.TrainingDefaults``).
@@ -27,7 +31,7 @@ import keras
 from keras import layers
 
 from ganzoo import WITH_LABELS, Architecture, HParam, ImageSpec, TrainingDefaults
-from ganzoo.layers import EqualizedConv2D, EqualizedDense, MinibatchStddev
+from ganzoo.layers import EqualizedConv2D, EqualizedDense, MinibatchStddev, Ramp
 from ganzoo_stylegan.layers import (ConstantInput, LabelEmbedding, MixingCutoff, MixingLatents, MixStyle, PixelNorm,
                                     ScaledLeakyReLU, StyledConv, Truncation)
 
@@ -49,8 +53,17 @@ def plan(spec: ImageSpec) -> tuple[int, int]:
     return start, blocks
 
 
+def _transition(start: int, end: int, **kwargs) -> Ramp | None:
+    """The label's ramp, or None without a transition (``end`` 0)."""
+    if not end:
+        return None
+    if start > end:
+        raise ValueError(f"transition_start ({start}) is after transition_end ({end})")
+    return Ramp(start * 1000, end * 1000, name="transition", **kwargs)
+
+
 def build_generator(spec: ImageSpec, *, latent_dim: int, width: int, mapping: int, style_dim: int,
-                    mixing: float = 0.0) -> keras.Model:
+                    mixing: float = 0.0, transition_start: int = 0, transition_end: int = 0) -> keras.Model:
     """[z [N, latent_dim], (label [N] with a labelled dataset,) truncation [N]] -> images [N, H, W, C] in
     [-1, 1]."""
     start, blocks = plan(spec)
@@ -61,6 +74,9 @@ def build_generator(spec: ImageSpec, *, latent_dim: int, width: int, mapping: in
         label = keras.Input((), dtype="int64", name="label")
         inputs.append(label)
         label_code = PixelNorm()(LabelEmbedding(spec.num_classes, style_dim, name="label_embedding")(label))
+        ramp = _transition(transition_start, transition_end)
+        if ramp is not None:  # 0 at first: the mapping network sees [z, 0] and the generator is unconditional
+            label_code = ramp(label_code)
     mapping_layers = [EqualizedDense(style_dim, lr_multiplier=MAPPING_LR_MULTIPLIER, name=f"mapping_{index}")
                       for index in range(mapping)]
 
@@ -94,7 +110,8 @@ def _residual_block(x, filters: int):
     return layers.Rescaling(1 / math.sqrt(2))(layers.Add()([x, shortcut]))
 
 
-def build_discriminator(spec: ImageSpec, *, width: int) -> keras.Model:
+def build_discriminator(spec: ImageSpec, *, width: int, transition_start: int = 0,
+                        transition_end: int = 0) -> keras.Model:
     """images [N, H, W, C] (+ label [N] with a labelled dataset) -> logits [N, 1]."""
     _, blocks = plan(spec)
     images = keras.Input(spec.shape, name="images")
@@ -113,6 +130,9 @@ def build_discriminator(spec: ImageSpec, *, width: int) -> keras.Model:
     label_code = PixelNorm()(LabelEmbedding(spec.num_classes, width, name="label_code")(label))
     projected = layers.Dot(axes=1)([EqualizedDense(width)(x), label_code])
     logits = layers.Rescaling(1 / math.sqrt(width), dtype="float32")(projected)
+    ramp = _transition(transition_start, transition_end, dtype="float32")
+    if ramp is not None:  # an unconditional logit, plus the projection as the label comes in
+        logits = layers.Add(dtype="float32")([EqualizedDense(1, dtype="float32")(x), ramp(logits)])
     return keras.Model([images, label], logits, name="stylegan_discriminator")
 
 
@@ -131,7 +151,12 @@ STYLEGAN = Architecture(
                     model="generator"),
              HParam("mixing", float, 0.9, "style mixing regularisation: the share of batches whose layers from a "
                     "random cutoff on take another latent's style (StyleGAN: 0.9; 0 turns it off)", min=0.0,
-                    max=1.0, model="generator")),
+                    max=1.0, model="generator"),
+             HParam("transition_start", int, 0, "with labels and a transition_end: thousands of training images "
+                    "before the label starts to come in (Shahbazi et al. 2022)", min=0, max=1_000_000),
+             HParam("transition_end", int, 0, "with labels: thousands of training images by which the label has "
+                    "fully come in, from unconditional training at first (0: conditional from the start)",
+                    min=0, max=1_000_000)),
     description="small StyleGAN2-style generator (mapping network at 0.01x the learning rate, modulated "
                 "convolutions, per-layer noise, style mixing, truncation at sampling time) and ResNet "
                 "discriminator with minibatch standard deviation, every layer with an equalised learning rate; "

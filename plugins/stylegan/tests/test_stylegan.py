@@ -12,6 +12,7 @@ import onnx
 import pytest
 
 from ganzoo import ImageSpec
+from ganzoo.testing import label_influence
 
 pytest.importorskip("ganzoo_stylegan", reason="pip install -e plugins/stylegan to run its tests")
 
@@ -171,20 +172,58 @@ def test_with_labels_the_label_moves_both_networks_and_psi_0_gives_each_class_it
     generator = build_generator(spec, latent_dim=16, width=8, mapping=2, style_dim=16)
     discriminator = build_discriminator(spec, width=8)
     assert [t.name for t in generator.inputs] == ["z", "label", "truncation"]
+    steering, judging = label_influence(generator, discriminator, 10, n=20)
+    assert steering > 0.5 and judging > 0.1  # the label steers from the first step, as z does
     z = np.random.default_rng(0).standard_normal((20, 16)).astype(np.float32)
-    labels, others, psi = np.arange(20) % 10, (np.arange(20) + 5) % 10, np.ones(20, np.float32)
-    images = np.asarray(generator([z, labels, psi]))
-    moved_by_label = np.abs(images - np.asarray(generator([z, others, psi]))).mean()
-    moved_by_noise = np.abs(images - np.asarray(generator([z[::-1].copy(), labels, psi]))).mean()
-    assert moved_by_label > 0.5 * moved_by_noise  # the label steers from the first step, as z does
-    relabelled = np.asarray(discriminator([images, labels])) - np.asarray(discriminator([images, others]))
-    assert np.abs(relabelled).mean() > 0.1
+    labels, psi = np.arange(20) % 10, np.ones(20, np.float32)
 
     for _ in range(3):  # training calls move each class's average w
         generator([z, labels, psi], training=True)
     average = np.asarray(generator([z, labels, np.zeros(20, np.float32)]))
     assert np.abs(average[labels == 3] - average[labels == 3][:1]).max() < 1e-5  # one image per class
     assert np.abs(average[labels == 3][0] - average[labels == 4][0]).max() > 1e-3  # and another per class
+
+
+def test_with_a_transition_both_networks_start_unconditional_and_the_label_comes_in_over_its_span():
+    # Shahbazi et al. 2022: the label's code times a factor that rises 0 -> 1 between transition_start and _end
+    # (thousands of images); the discriminator's logit is an unconditional one plus the projection times it
+    import keras
+    from ganzoo.layers import ramps
+    from ganzoo_stylegan.models import build_discriminator, build_generator
+    keras.utils.set_random_seed(0)
+    spec, span = ImageSpec(28, 28, 1, 10), {"transition_start": 1, "transition_end": 3}
+    generator = build_generator(spec, latent_dim=16, width=8, mapping=2, style_dim=16, **span)
+    discriminator = build_discriminator(spec, width=8, **span)
+    reals = np.random.default_rng(1).uniform(-1, 1, (20, 28, 28, 1)).astype(np.float32)
+
+    def label_moves(seen):
+        for ramp in (*ramps(generator), *ramps(discriminator)):
+            ramp.seen.assign(float(seen))
+        return label_influence(generator, discriminator, 10, images=reals, n=20)
+
+    assert label_moves(1000) == (0.0, 0.0)  # unconditional until the start
+    halfway, full = label_moves(2000), label_moves(3000)
+    assert all(h > 1e-3 for h in halfway) and full[1] == pytest.approx(2 * halfway[1], rel=1e-4)
+    assert [r.name for r in ramps(generator)] == ["transition"]
+    with pytest.raises(ValueError, match="transition_start .4. is after transition_end .3."):
+        build_generator(spec, latent_dim=16, width=8, mapping=2, style_dim=16, transition_start=4, transition_end=3)
+
+
+def test_a_run_with_a_transition_records_its_factor_each_epoch(tmp_path):
+    # labelled data, the label coming in over the first thousand images: after epochs of 2 steps of 32 images, the
+    # factor in each epoch's last step is 32/1000, then 96/1000 (tests/test_layers.py exports a Ramp with parity)
+    import csv
+    from ganzoo import open_dataset
+    data = tmp_path / "d.npz"
+    mnist = open_dataset("mnist-5k")
+    np.savez(data, x=mnist.images[::78][:64, ..., 0], y=mnist.labels[::78][:64])
+    run = tmp_path / "run"
+    trained = ganzoo("train", "stylegan", "--dataset", f"npz:{data}", "--epochs", "2", "--batch-size", "32",
+                     "--latent-dim", "8", "-o", "width=8", "-o", "style_dim=8", "-o", "mapping=1",
+                     "-o", "transition_end=1", "--run-dir", str(run))
+    assert trained.returncode == 0, trained.stderr
+    with (run / "metrics.csv").open() as f:
+        assert [float(row["ramp"]) for row in csv.DictReader(f)] == pytest.approx([0.032, 0.096])
 
 
 def test_the_truncation_keeps_one_moving_average_per_class_and_leaves_absent_classes_alone():
