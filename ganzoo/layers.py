@@ -299,5 +299,6 @@ class Ramp(layers.Layer):
 
 
 def ramps(model: keras.Model) -> list[Ramp]:
-    """Every :class:`Ramp` in ``model``, nested models included."""
+    """Every :class:`Ramp` in ``model``, nested models and layers' sublayers included (Keras' own walk over
+    tracked layers; ``model.layers`` lists the top level only)."""
     return [layer for layer in model._flatten_layers(include_self=False) if isinstance(layer, Ramp)]

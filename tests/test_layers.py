@@ -9,8 +9,8 @@ from keras import layers
 
 from ganzoo import ImageSpec
 from ganzoo.layers import (EqualizedConv2D, EqualizedDense, MinibatchStddev, OneHot, Ramp, SumOverPositions,
-                           Upsample, class_embedding, conditional_batch_norm, projection_logits, resnet_discriminator_block,
-                           resnet_plan, self_attention, spectral_norm)
+                           Upsample, class_embedding, conditional_batch_norm, projection_logits,
+                           resnet_discriminator_block, resnet_plan, self_attention, spectral_norm)
 
 RNG = np.random.default_rng(0)
 
